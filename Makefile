@@ -1,0 +1,54 @@
+# strata's entry points for people and CI. `make demo` is the main job, `make check` the whole
+# test suite (the README's two commands). Build folders: build/ (Release), build-asan/.
+
+JOBS ?= $(shell nproc)
+CMAKE ?= cmake
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all deps build build-asan test test-asan check demo bench fuzz clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build/build.ninja build/Makefile:
+	$(CMAKE) -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
+
+build: deps build/build.ninja
+	$(CMAKE) --build build -j $(JOBS)
+
+build-asan: deps
+	$(CMAKE) -S . -B build-asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON
+	$(CMAKE) --build build-asan -j $(JOBS)
+
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# The whole suite: Release build and tests, then the sanitizer build and tests, then lint.
+check: test test-asan lint
+
+lint:
+	./scripts/check-includes.sh
+
+# The main job, for now: install, build, and parse an example Dockerfile.
+demo: build
+	./build/strata parse -f examples/hello/Dockerfile
+	./build/strata parse --format json -f examples/hello/Dockerfile
+
+bench: build
+	./bench/parse_bench.sh
+
+fuzz: deps
+	CXX=clang++-14 $(CMAKE) -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSTRATA_FUZZ=ON -DSTRATA_TESTS=ON
+	$(CMAKE) --build build-fuzz -j $(JOBS) --target dockerfile_fuzz
+	./build-fuzz/tests/fuzz/dockerfile_fuzz -max_total_time=$${FUZZ_SECONDS:-60} \
+	  -max_len=4096 tests/fuzz/corpus/dockerfile
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,83 @@
+// strata's entry point: global flags, the command table, and the one place where errors become
+// messages and exit codes (STYLE.md §3).
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/command.hpp"
+#include "cli/error_output.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace strata::cli {
+namespace {
+
+constexpr Command k_commands[] = {
+    {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
+    {"version", "Show the strata version information", setup_version},
+};
+
+std::string default_root() {
+  if (const char* env = std::getenv("STRATA_ROOT"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  if (::geteuid() == 0) {
+    return "/var/lib/strata";
+  }
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/strata";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "") + "/.local/share/strata";
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"strata: a daemonless Dockerfile builder and container runtime", "strata"};
+  app.set_version_flag("-v,--version", "strata version " STRATA_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions global;
+  global.root = default_root();
+  app.add_option("--root", global.root, "Root directory of the store (also $STRATA_ROOT)");
+  app.add_flag("-D,--debug", global.debug, "Enable debug output");
+
+  Action chosen;
+  for (const Command& command : k_commands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    Action action = command.setup(*sub, global);
+    sub->callback([&chosen, action] { chosen = action; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return k_exit_usage;
+  }
+  if (global.debug || std::getenv("STRATA_DEBUG") != nullptr) {
+    log::set_level(log::Level::debug);
+  }
+  return chosen ? chosen() : k_exit_usage;
+}
+
+} // namespace
+} // namespace strata::cli
+
+int main(int argc, char** argv) {
+  try {
+    return strata::cli::run_main(argc, argv);
+  } catch (const strata::Error& e) {
+    strata::cli::print_error(e);
+    return strata::cli::exit_code_for(e);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "strata: internal error: {}\n", e.what());
+    return strata::cli::k_exit_failure;
+  }
+}

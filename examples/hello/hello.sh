@@ -1,0 +1,3 @@
+#!/bin/sh
+if [ "$1" = "--check" ]; then exit 0; fi
+echo "${GREETING:-hello}, ${1:-world}"
