@@ -32,6 +32,8 @@
 // - `*` and `?` inside `[...]` are class members. moby's translation breaks the class.
 // - `^` outside a class is a literal. moby leaves it as a regexp anchor.
 // - `**` also crosses newlines in file names. moby's `.*` does not.
+// - `matches_using_parent_results` always agrees with `matches_or_parent_matches`. moby's
+//   counterpart does not (see there).
 // Matching is a Thompson NFA simulation, never a backtracking regexp: every call costs
 // O(path length x pattern length), whatever the pattern.
 //
@@ -139,9 +141,14 @@ public:
   [[nodiscard]] bool matches_legacy(std::string_view path) const;
 
   // The same verdict as `matches_or_parent_matches`, computed incrementally by a walker that
-  // visits each directory before its children. Per pattern, a parent's match is inherited
-  // instead of tried again (moby's `MatchesUsingParentResults`). `parent` must come from this
-  // matcher's result for `path`'s parent directory, or be default-constructed at the root.
+  // visits each directory before its children (moby's `MatchesUsingParentResults`). Per pattern,
+  // a parent's match is inherited and a parent's known non-match spares the parent checks.
+  // `path` must be clean. `parent` must come from this matcher's result for `path`'s parent
+  // directory, or be default-constructed at the root.
+  // Unlike moby, this always agrees with `matches_or_parent_matches`. moby records a pattern it
+  // skipped (because it could not change the parent's verdict) as "did not match", so with
+  // `docs`, `!docs/**/*.md`, `docs/api` it keeps "docs/api/index.md" although `docs/api`
+  // excludes it. strata records "unknown" and checks such a pattern fully when it matters.
   // A walker's loop:
   //   result = matcher.matches_using_parent_results(path, info_of(parent_dir));
   //   if (is_dir) {
@@ -169,9 +176,6 @@ public:
   [[nodiscard]] const std::vector<IgnorePattern>& patterns() const noexcept { return patterns_; }
 
 private:
-  [[nodiscard]] bool matches_exactly(std::size_t index, std::string_view path) const;
-  [[nodiscard]] bool matches_some_parent(std::size_t index, std::string_view parent) const;
-
   std::vector<IgnorePattern> patterns_;
   std::vector<detail::Program> programs_; // parallel to `patterns_`; empty unless `regexp`
   bool has_exclusions_ = false;
