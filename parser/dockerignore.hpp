@@ -35,7 +35,9 @@
 // - `matches_using_parent_results` always agrees with `matches_or_parent_matches`. moby's
 //   counterpart does not (see there).
 // Matching is a Thompson NFA simulation, never a backtracking regexp: every call costs
-// O(path length x pattern length), whatever the pattern.
+// O(path length x pattern length), whatever the pattern. The compiler and the NFA live in
+// `glob_match.hpp`; this file's `.cpp` reads ignore files, cleans paths and applies moby's
+// pattern-list semantics.
 //
 // Thread-safety: everything here is a pure function or a `const` member of an immutable object,
 // so one `PatternMatcher` may be shared by any number of threads. moby's matcher may not.
@@ -89,9 +91,9 @@ struct PatternInfo {
 // `\` is the separator and never escapes anything. Throws `Error{parse}` for a bad pattern.
 [[nodiscard]] PatternInfo describe_pattern(std::string_view pattern, char separator = '/');
 
-namespace detail {
-struct Program; // a compiled NFA, private to dockerignore.cpp
-} // namespace detail
+namespace detail::glob {
+struct Program; // a compiled NFA, defined in glob_match.hpp (private to parser/)
+} // namespace detail::glob
 
 // One pattern of a `PatternMatcher`, as the matcher keeps it.
 struct IgnorePattern {
@@ -177,7 +179,7 @@ public:
 
 private:
   std::vector<IgnorePattern> patterns_;
-  std::vector<detail::Program> programs_; // parallel to `patterns_`; empty unless `regexp`
+  std::vector<detail::glob::Program> programs_; // parallel to `patterns_`; empty unless `regexp`
   bool has_exclusions_ = false;
 };
 
