@@ -78,10 +78,9 @@ void throw_errno(std::string_view operation, std::string_view operand, int err) 
   throw Error(ErrorKind::io, std::move(message), code);
 }
 
-void throw_check_failure(const char* condition, std::source_location where) {
+void throw_check_failure(const char* condition, const char* file, int line, const char* function) {
   throw Error(ErrorKind::internal, fmt::format("internal check failed: {} at {}:{} in {}", condition,
-                                               where.file_name(), where.line(),
-                                               where.function_name()));
+                                               file, line, function));
 }
 
 } // namespace strata

@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -75,7 +74,10 @@ private:
 [[noreturn]] void throw_errno(std::string_view operation, std::string_view operand = {},
                               int err = -1);
 
-[[noreturn]] void throw_check_failure(const char* condition, std::source_location where);
+// Called by `STRATA_CHECK`. Takes the place as macros give it rather than `std::source_location`,
+// which clang 14 (the fuzzing and clang-tidy compiler) cannot use with libstdc++ 12.
+[[noreturn]] void throw_check_failure(const char* condition, const char* file, int line,
+                                      const char* function);
 
 } // namespace strata
 
@@ -83,6 +85,6 @@ private:
 #define STRATA_CHECK(cond)                                                                         \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      ::strata::throw_check_failure(#cond, std::source_location::current());                      \
+      ::strata::throw_check_failure(#cond, __FILE__, __LINE__, __func__);                          \
     }                                                                                              \
   } while (false)

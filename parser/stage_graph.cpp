@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "parser/error_messages.hpp"
+#include "parser/expand.hpp"
 #include "parser/text.hpp"
 
 namespace strata::parser {
@@ -45,13 +46,14 @@ private:
     }
   }
 
-  void declare_args(VariableScope& scope, const Instruction& inst, const Env& inherited) const {
+  // Global ARGs expand one by one, each seeing the ones before it (BuildKit's meta args).
+  void declare_global_args(VariableScope& scope, const Instruction& inst) const {
     for (const ArgDefinition& arg : inst.as<ArgInstruction>().args) {
-      try {
-        scope.declare_arg(arg.name, arg.default_value, inherited);
-      } catch (const Error& e) {
-        fail(inst, arg.position, e.message());
+      std::optional<std::string> value;
+      if (arg.default_value) {
+        value = expand(scope, inst, {*arg.default_value, arg.position});
       }
+      scope.declare_arg(arg.name, value);
     }
   }
 
@@ -66,7 +68,7 @@ private:
         if (inst.kind != InstructionKind::arg) {
           fail(inst, {}, std::string(messages::k_before_first_from));
         }
-        declare_args(global, inst, {});
+        declare_global_args(global, inst);
         g_.global_args_.push_back(i);
       } else {
         g_.stages_.back().steps.push_back(i);
@@ -141,30 +143,28 @@ private:
     }
   }
 
+  // Walks the stage's steps with BuildKit's expansion (`expand_step`), so `COPY --from=$X`
+  // sees exactly the ARG and ENV values a build would.
   void collect_edges(Stage& stage) {
     VariableScope scope(ast_.escape, g_.inputs_);
+    scope.set_inherited(g_.global_values_);
     for (const std::size_t at : stage.steps) {
       const Instruction& inst = g_.instructions_[at];
-      switch (inst.kind) {
-      case InstructionKind::arg: declare_args(scope, inst, g_.global_values_); break;
-      case InstructionKind::env:
-        for (const KeyValue& kv : inst.as<EnvInstruction>().pairs) {
-          scope.set_env(expand(scope, inst, {kv.key, kv.position}), expand(scope, inst, {kv.value, kv.position}));
+      if (inst.kind != InstructionKind::arg && inst.kind != InstructionKind::env &&
+          inst.kind != InstructionKind::copy && inst.kind != InstructionKind::run) {
+        continue;
+      }
+      const Instruction expanded = expand_step(inst, scope, ast_);
+      if (inst.kind == InstructionKind::copy) {
+        if (const auto& from = expanded.as<CopyInstruction>().from) {
+          add_reference(stage, EdgeKind::copy_from, at, from->value, from->position);
         }
-        break;
-      case InstructionKind::copy:
-        if (const auto& from = inst.as<CopyInstruction>().from) {
-          add_reference(stage, EdgeKind::copy_from, at, expand(scope, inst, *from), from->position);
-        }
-        break;
-      case InstructionKind::run:
-        for (const MountSpec& mount : inst.as<RunInstruction>().mounts) {
+      } else if (inst.kind == InstructionKind::run) {
+        for (const MountSpec& mount : expanded.as<RunInstruction>().mounts) {
           if (!mount.from.empty()) {
             add_reference(stage, EdgeKind::mount_from, at, mount.from, mount.position);
           }
         }
-        break;
-      default: break;
       }
     }
   }

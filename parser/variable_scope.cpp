@@ -50,14 +50,13 @@ Env platform_args(const BuildInputs& inputs) {
   return env;
 }
 
-void VariableScope::declare_arg(const std::string& name, const std::optional<std::string>& default_value,
-                                const Env& inherited) {
+void VariableScope::declare_arg(const std::string& name, const std::optional<std::string>& default_value) {
   declared_.insert(name);
   if (const auto given = inputs_->build_args.find(name); given != inputs_->build_args.end()) {
     args_[name] = given->second;
   } else if (default_value) {
-    args_[name] = expand_word(*default_value);
-  } else if (const auto global = inherited.find(name); global != inherited.end()) {
+    args_[name] = *default_value;
+  } else if (const auto global = inherited_.find(name); global != inherited_.end()) {
     args_[name] = global->second;
   } else if (const auto platform = platform_args(*inputs_); platform.count(name) != 0) {
     args_[name] = platform.find(name)->second; // `ARG TARGETARCH` inside a stage

@@ -40,10 +40,12 @@ class VariableScope {
 public:
   VariableScope(char escape, const BuildInputs& inputs) : escape_(escape), inputs_(&inputs) {}
 
-  // `ARG name[=default]`; `default_value` is unexpanded and is expanded here. `inherited` holds
-  // the global scope's values for names declared without a default.
-  void declare_arg(const std::string& name, const std::optional<std::string>& default_value,
-                   const Env& inherited = {});
+  // `ARG name[=default]` with the default already expanded (BuildKit expands an ARG's values
+  // before declaring them). A name declared without a default takes the global scope's value
+  // (see `set_inherited`).
+  void declare_arg(const std::string& name, const std::optional<std::string>& default_value);
+  // The global scope's values, which `ARG NAME` without a default brings into a stage.
+  void set_inherited(Env global_values) { inherited_ = std::move(global_values); }
   void set_env(const std::string& name, std::string value);
   // Adds variables (the platform args, a base image's ENV) without declaring them.
   void set_all(const Env& values, bool as_env);
@@ -62,6 +64,7 @@ public:
 private:
   char escape_;
   const BuildInputs* inputs_;
+  Env inherited_;
   Env args_;
   Env env_;
   std::set<std::string, std::less<>> declared_;

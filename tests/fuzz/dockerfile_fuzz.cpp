@@ -1,5 +1,6 @@
-// Fuzz target over the Dockerfile front end: the line parser, the AST dump, and the shell-word
-// lexer on every argument. Any input may be rejected with `strata::Error`; nothing may crash,
+// Fuzz target over the Dockerfile front end: the line parser, the AST dump, the typed
+// instructions, the stage graph, the shell-word lexer on every argument, and the same bytes as a
+// .dockerignore file. Any input may be rejected with `strata::Error`; nothing may crash,
 // hang or allocate without bound.
 
 #include <cstddef>
@@ -8,7 +9,10 @@
 
 #include "common/error.hpp"
 #include "parser/ast.hpp"
+#include "parser/dockerignore.hpp"
+#include "parser/instructions.hpp"
 #include "parser/shell_lexer.hpp"
+#include "parser/stage_graph.hpp"
 
 namespace {
 
@@ -38,8 +42,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& node : ast.root.children) {
       lex_all(node, env);
     }
+    const auto graph = strata::parser::StageGraph::build(ast, strata::parser::to_instructions(ast));
+    (void)graph.required_stages();
   } catch (const strata::Error&) {
     // rejected input is fine
+  }
+  try {
+    const strata::parser::PatternMatcher matcher(strata::parser::read_ignore_file(text));
+    (void)matcher.matches_or_parent_matches("a/b/c.txt");
+  } catch (const strata::Error&) {
+    // a bad pattern is fine
   }
   return 0;
 }

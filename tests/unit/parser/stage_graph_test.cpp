@@ -160,9 +160,10 @@ TEST(VariableScope, BuildArgBeatsDefaultBeatsGlobal) {
   BuildInputs inputs;
   inputs.build_args["A"] = "given";
   VariableScope scope('\\', inputs);
+  scope.set_inherited(Env{{"C", "global"}});
   scope.declare_arg("A", std::string("default"));
-  scope.declare_arg("B", std::string("${A}-b"));
-  scope.declare_arg("C", std::nullopt, Env{{"C", "global"}});
+  scope.declare_arg("B", scope.expand_word("${A}-b"));
+  scope.declare_arg("C", std::nullopt);
   scope.declare_arg("D", std::nullopt);
   EXPECT_EQ(scope.expand_word("$A $B $C [$D]"), "given given-b global []");
   EXPECT_EQ(scope.declared().count("D"), 1U);
