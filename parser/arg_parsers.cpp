@@ -21,7 +21,9 @@ void whitespace_delimited(Node& node, std::string_view rest) {
   if (rest.empty()) {
     return;
   }
-  for (auto& word : text::split_whitespace(rest)) {
+  auto words = text::split_whitespace(rest);
+  node.args.reserve(words.size());
+  for (auto& word : words) {
     node.args.push_back(leaf(std::move(word)));
   }
 }
@@ -37,6 +39,7 @@ bool try_json(Node& node, std::string_view rest) {
   if (!elements) {
     return false;
   }
+  node.args.reserve(elements->size());
   for (auto& element : *elements) {
     node.args.push_back(leaf(std::move(element)));
   }
@@ -72,6 +75,7 @@ void name_value(Node& node, std::string_view rest, char escape, std::string_view
     node.args.push_back(leaf(""));
     return;
   }
+  node.args.reserve(words.size() * 3);
   for (const auto& word : words) {
     const auto eq = word.find('=');
     if (eq == std::string::npos) {
@@ -152,6 +156,7 @@ Node node_from_line(std::string_view line, char escape, int depth) {
     node.flag_offsets.push_back(static_cast<std::uint32_t>(offset));
   }
   node.args_offset = static_cast<std::uint32_t>(split.args_offset);
+  node.keyword_offset = static_cast<std::uint32_t>(split.keyword_offset);
   parse_arguments(node, node.value, split.args, escape, depth);
   return node;
 }

@@ -47,6 +47,7 @@ struct Node {
   std::uint32_t start_line = 0;
   std::uint32_t end_line = 0;
   std::uint32_t column = 1; // column of the keyword on `start_line`
+  std::uint32_t keyword_offset = 0; // offset of the keyword in `original`
   // Offsets into `original` of each flag word and of the argument text, and the map from
   // offsets to file positions, so the typed layer can point a caret at a flag or an argument.
   std::vector<std::uint32_t> flag_offsets;

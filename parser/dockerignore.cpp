@@ -195,6 +195,20 @@ std::string clean_path(std::string_view path) {
   return out.empty() ? "." : out;
 }
 
+std::vector<std::string> ignore_file_candidates(std::string_view dockerfile_path,
+                                                std::string_view context_dir) {
+  std::vector<std::string> out;
+  if (!dockerfile_path.empty() && dockerfile_path != "-") {
+    out.push_back(std::string(dockerfile_path) + ".dockerignore");
+  }
+  std::string root(context_dir.empty() ? "." : context_dir);
+  if (root.back() != '/') {
+    root += '/';
+  }
+  out.push_back(root + ".dockerignore");
+  return out;
+}
+
 std::vector<std::string> read_ignore_file(std::string_view text) {
   std::vector<std::string> patterns;
   std::size_t line_number = 0;

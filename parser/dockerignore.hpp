@@ -65,6 +65,13 @@ namespace strata::parser {
 // Throws `Error{parse}` for a line longer than 65535 bytes, where Go's line scanner fails.
 [[nodiscard]] std::vector<std::string> read_ignore_file(std::string_view text);
 
+// The ignore files BuildKit looks for, most specific first: `<Dockerfile>.dockerignore` next to
+// the Dockerfile (`build/app.Dockerfile` → `build/app.Dockerfile.dockerignore`), then
+// `.dockerignore` at the context root. The first that exists is used, alone. Pure: the caller
+// checks existence. A Dockerfile read from standard input ("-") has no specific ignore file.
+[[nodiscard]] std::vector<std::string> ignore_file_candidates(std::string_view dockerfile_path,
+                                                              std::string_view context_dir);
+
 // How moby's `Pattern.compile` classifies a pattern. The first three kinds are plain string
 // tests on the cleaned pattern and never run the NFA.
 enum class MatchType {

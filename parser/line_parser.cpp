@@ -177,7 +177,7 @@ void LineParser::read_instruction() {
   }
   node.segments = std::move(segments);
   node.start_line = start_line;
-  node.column = position_of(node, detail::split_command(line, directives_.escape()).keyword_offset).column;
+  node.column = position_of(node, node.keyword_offset).column;
   read_heredocs(node, start_line);
   node.end_line = static_cast<std::uint32_t>(next_);
   if (ast_.root.children.size() >= k_max_instructions) {

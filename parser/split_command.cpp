@@ -18,12 +18,12 @@ template <typename Rule> struct flag_action : pegtl::nothing<Rule> {};
 
 template <char E> struct flag_action<grammar::flag_escaped<E>> {
   template <typename Input> static void apply(const Input& in, FlagState& s) {
-    s.word += in.string().substr(1);
+    s.word.append(in.begin() + 1, in.end());
   }
 };
 template <> struct flag_action<grammar::flag_plain> {
   template <typename Input> static void apply(const Input& in, FlagState& s) {
-    s.word += in.string();
+    s.word.append(in.begin(), in.end());
   }
 };
 // Inside quotes: escaped characters are added by `flag_escaped`'s action, a trailing escape is

@@ -390,3 +390,12 @@ TEST(PatternMatcher, NfaAgreesWithNaiveReference) {
 
 } // namespace
 } // namespace strata::parser
+
+TEST(IgnoreFileCandidates, DockerfileSpecificFirst) {
+  using strata::parser::ignore_file_candidates;
+  EXPECT_EQ(ignore_file_candidates("ctx/build/app.Dockerfile", "ctx"),
+            (std::vector<std::string>{"ctx/build/app.Dockerfile.dockerignore", "ctx/.dockerignore"}));
+  EXPECT_EQ(ignore_file_candidates("-", "ctx/"), (std::vector<std::string>{"ctx/.dockerignore"}));
+  EXPECT_EQ(ignore_file_candidates("Dockerfile", ""),
+            (std::vector<std::string>{"Dockerfile.dockerignore", "./.dockerignore"}));
+}
