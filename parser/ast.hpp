@@ -93,6 +93,10 @@ inline constexpr std::size_t k_max_dockerfile_bytes = 16UL * 1024 * 1024; // the
 // ENV/LABEL without a value, an unterminated heredoc, and a file with no instructions.
 [[nodiscard]] Ast parse_dockerfile(std::string_view text, std::string_view file_name = "Dockerfile");
 
+// Throws `Error{parse}` at `where` in `ast.file`, with that physical line attached so the CLI can
+// draw a caret. The one way every parser layer reports a positioned error.
+[[noreturn]] void throw_parse_error(const Ast& ast, LineColumn where, std::string message);
+
 // BuildKit's `Node.Dump()` of the root plus a final newline: the exact bytes of a `result` file.
 [[nodiscard]] std::string dump(const Ast& ast);
 [[nodiscard]] std::string dump(const Node& node);

@@ -19,11 +19,7 @@ public:
     if (where.line == 0) {
       where = {inst_.line, inst_.column};
     }
-    Error error(ErrorKind::parse, std::move(message), SourceRange{ast_.file, where.line, where.column, inst_.end_line});
-    if (where.line >= 1 && where.line <= ast_.lines.size()) {
-      error.set_source_line(ast_.lines[where.line - 1]);
-    }
-    throw error;
+    throw_parse_error(ast_, where, std::move(message));
   }
 
   std::string word(std::string_view value, LineColumn where) const {

@@ -97,12 +97,7 @@ std::string check_value(const Flag& flag, FlagType type) {
 } // namespace
 
 void Context::fail(LineColumn where, std::string message) const {
-  Error error(ErrorKind::parse, std::move(message),
-              SourceRange{ast->file, where.line, where.column, where.line});
-  if (where.line >= 1 && where.line <= ast->lines.size()) {
-    error.set_source_line(ast->lines[where.line - 1]);
-  }
-  throw error;
+  throw_parse_error(*ast, where, std::move(message));
 }
 
 std::string suggest(std::string_view value, std::span<const std::string_view> options,

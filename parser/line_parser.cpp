@@ -56,11 +56,7 @@ public:
 
 private:
   [[noreturn]] void fail(std::string message, std::uint32_t line, std::uint32_t column) {
-    Error error(ErrorKind::parse, std::move(message), SourceRange{ast_.file, line, column, line});
-    if (line >= 1 && line <= ast_.lines.size()) {
-      error.set_source_line(ast_.lines[line - 1]);
-    }
-    throw error;
+    throw_parse_error(ast_, {line, column}, std::move(message));
   }
 
   void split_lines() {
@@ -220,6 +216,14 @@ void LineParser::read_heredocs(Node& node, std::uint32_t start_line) {
 }
 
 } // namespace
+
+void throw_parse_error(const Ast& ast, LineColumn where, std::string message) {
+  Error error(ErrorKind::parse, std::move(message), SourceRange{ast.file, where.line, where.column, where.line});
+  if (where.line >= 1 && where.line <= ast.lines.size()) {
+    error.set_source_line(ast.lines[where.line - 1]);
+  }
+  throw error;
+}
 
 LineColumn position_of(const Node& node, std::size_t offset) {
   if (node.segments.empty()) {

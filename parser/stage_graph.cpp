@@ -31,11 +31,7 @@ private:
     if (where.line == 0) {
       where = {at.line, at.column};
     }
-    Error error(ErrorKind::parse, std::move(message), SourceRange{ast_.file, where.line, where.column, at.end_line});
-    if (where.line >= 1 && where.line <= ast_.lines.size()) {
-      error.set_source_line(ast_.lines[where.line - 1]);
-    }
-    throw error;
+    throw_parse_error(ast_, where, std::move(message));
   }
 
   std::string expand(const VariableScope& scope, const Instruction& at, const Word& word) const {
