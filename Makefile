@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build build-asan test test-asan check demo bench fuzz clean
+.PHONY: all deps build build-asan test test-asan check lint tidy demo bench fuzz clean
 
 all: build
 
@@ -39,6 +39,10 @@ lint:
 demo: build
 	./build/strata parse -f examples/hello/Dockerfile
 	./build/strata parse --format json -f examples/hello/Dockerfile
+
+# clang-tidy over the project's own sources (STYLE.md §2); slow, so not part of `check`.
+tidy: build
+	run-clang-tidy-14 -quiet -p build '^$(CURDIR)/(common|parser|store|runtime|builder|cli)/'
 
 bench: build
 	./bench/parse_bench.sh
