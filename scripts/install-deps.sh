@@ -9,7 +9,7 @@ packages=(
   tao-pegtl-dev libarchive-dev libssl-dev libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libzstd-dev libseccomp-dev
   # tests, sanitizers, fuzzing
-  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev clang-tidy clang-format
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev clang-tidy clang-format gzip zstd
   # benchmarks
   hyperfine
 )

@@ -1,0 +1,151 @@
+#pragma once
+// `apply_layer`: unpack one OCI/Docker layer tar stream into a target directory, hashing it on the
+// way (SECURITY.md §2.2 and §4 "Extraction").
+//
+// Vocabulary: the *digest* is the sha256 of the bytes read from the input (compressed or not, the
+// blob's name in the store); the *diff ID* is the sha256 of the uncompressed tar stream.
+//
+// One streaming pass, one thread, pulled on demand:
+//   input fd → sha256 (digest) → libarchive decompression (gzip, zstd or none; autodetected,
+//   in-process, never an external program) → sha256 (diff ID) → libarchive tar parser → apply.
+// libarchive is used as a reader only; every filesystem write is an fd-relative `*at` call below
+// a parent resolved in-root (common/in_root.hpp), so nothing outside `target_dir_fd` is ever
+// created, modified or removed, whatever the archive or the existing tree contain.
+//
+// Semantics (those of Docker's ApplyLayer / containerd's apply on overlay snapshots):
+// - Names: leading `/` and `./` stripped, cleaned lexically; a name that climbs above the root is
+//   `Error{corrupt}`. Missing parents are created (0755). The final component is never followed:
+//   what is there is replaced (a directory stays only if the entry is a directory).
+// - Regular files, directories, symlinks (target stored verbatim), hardlinks (target resolved
+//   in-root, must exist and must not be a directory; a link to a symlink links the symlink),
+//   fifos; char/block devices only with `Privileged::yes` (else skipped and counted).
+// - Numeric uid/gid only. Ownership errors are fatal with `Privileged::yes` and ignored without.
+// - Directory mode/owner/times are deferred and applied at the end, deepest first, without
+//   following symlinks (a directory later replaced by a symlink is skipped: CVE-2021-31566).
+// - PAX `SCHILY.xattr.*` are set on the opened fd; `trusted.overlay.*`/`user.overlay.*` are
+//   dropped, `security.selinux` ignored. Symlinks get no xattrs.
+// - Whiteouts: `.wh.<name>` removes `<name>` (never following symlinks) unless this layer wrote
+//   it; `.wh..wh..opq` empties its directory of everything not written by this layer, wherever
+//   the marker appears in the archive. Whiteout files are never created; other `.wh..wh.*` aufs
+//   metadata is ignored.
+// - Limits (`ApplyLimits`) and malformed input (truncation, GNU sparse entries, bad names, bad
+//   checksums) throw `Error{corrupt}` naming the entry. libarchive itself refuses special headers
+//   (PAX/GNU long names) above 1 MiB before allocating; `max_header` additionally bounds the
+//   decoded per-entry metadata (path + link target + xattrs).
+//
+// Failure leaves the target partially written (callers extract into a fresh snapshot directory
+// and discard it on error). I/O failures throw `Error{io}` with the errno of the failed call.
+// Thread-safety: independent calls on different targets may run concurrently. `input_fd` and
+// `target_dir_fd` are borrowed, never closed; `input_fd` is read to its end.
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "store/digest.hpp"
+
+namespace strata::store {
+
+struct ApplyLimits {
+  std::uint64_t max_entries = 1'000'000;
+  std::uint64_t max_bytes = 64ULL << 30; // uncompressed tar stream size
+  std::size_t max_header = 1 << 20;      // decoded path + link target + xattrs of one entry
+  std::size_t max_name = 4096;           // path or link target length
+  double max_ratio = 1000;               // uncompressed / compressed, checked past 1 MiB
+};
+
+enum class Privileged { no, yes };
+
+struct ApplyResult {
+  Digest diff_id;                          // sha256 of the uncompressed tar stream
+  std::optional<Digest> compressed_digest; // sha256 of the input bytes (always set here)
+  std::uint64_t entries = 0;               // tar entries read, whiteouts included
+  std::uint64_t bytes = 0;                 // uncompressed tar stream size
+  std::uint64_t skipped_devices = 0;       // device nodes not created (unprivileged)
+};
+
+// Applies the layer read from `input_fd` (until EOF) to the directory `target_dir_fd`.
+[[nodiscard]] ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyLimits& limits,
+                                      Privileged privileged);
+
+} // namespace strata::store
+
+// ------------------------------------------------------------------------------------------------
+// Internal: shared between store/tar_apply.cpp (stream, hashing, libarchive) and
+// store/tar_apply_entry.cpp (filesystem writes). Not for use outside store/tar_apply*.cpp.
+
+
+namespace strata::store::tar_apply_detail {
+
+enum class EntryType { file, directory, symlink, hardlink, fifo, char_device, block_device };
+
+// One decoded tar entry, already validated: `path` is clean and relative ("" = the root).
+struct Entry {
+  std::string path;
+  EntryType type = EntryType::file;
+  std::string link; // symlink target (verbatim) or hardlink target (clean, relative)
+  std::uint32_t mode = 0; // permission bits, 07777
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  timespec atime{};
+  timespec mtime{};
+  std::uint32_t dev_major = 0;
+  std::uint32_t dev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+// Cleans a tar name: strips leading `/`, `./` and empty or `.` components, resolves `..`
+// lexically. Returns `std::nullopt` if the name climbs above the root.
+[[nodiscard]] std::optional<std::string> clean_name(std::string_view name);
+
+// Printable, truncated form of a hostile name for messages.
+[[nodiscard]] std::string quote_name(std::string_view name);
+
+// Applies entries to the tree at `root_fd` (borrowed). One per `apply_layer` call.
+class LayerWriter {
+public:
+  LayerWriter(int root_fd, Privileged privileged) : root_fd_(root_fd), privileged_(privileged) {}
+
+  // Creates the entry; for a regular file `write_content` is called with the new file's fd.
+  void apply(const Entry& entry, const std::function<void(int fd)>& write_content);
+  // `path` is the clean path of a `.wh.*` entry.
+  void whiteout(const std::string& path);
+  // Applies deferred directory metadata, deepest first, never following symlinks.
+  void finish();
+
+  [[nodiscard]] std::uint64_t skipped_devices() const noexcept { return skipped_devices_; }
+
+private:
+  struct DirMeta {
+    std::uint32_t mode, uid, gid;
+    timespec atime, mtime;
+  };
+
+  void mark_written(const std::string& path);
+  [[nodiscard]] UniqueFd open_parent(const std::string& path, bool create);
+  void apply_file(const Entry& entry, const std::function<void(int fd)>& write_content);
+  void apply_directory(const Entry& entry);
+  void apply_symlink(const Entry& entry);
+  void apply_hardlink(const Entry& entry);
+  void apply_node(const Entry& entry);
+  void clear_dir(int dir_fd, const std::string& rel);
+  void chown_fd(int fd, std::uint32_t uid, std::uint32_t gid, const std::string& path) const;
+  void set_xattrs(int fd, const Entry& entry) const;
+
+  int root_fd_;
+  Privileged privileged_;
+  std::unordered_set<std::string> keep_; // written paths and all their ancestors
+  std::unordered_map<std::string, DirMeta> deferred_;
+  std::uint64_t skipped_devices_ = 0;
+};
+
+} // namespace strata::store::tar_apply_detail
