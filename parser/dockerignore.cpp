@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "parser/error_messages.hpp"
 #include "parser/glob_match.hpp"
+#include "parser/text.hpp"
 
 #include <fmt/format.h>
 
@@ -14,41 +15,14 @@ namespace strata::parser {
 
 namespace {
 
-using detail::glob::decode_rune;
 using detail::glob::Program;
-using detail::glob::Rune;
 using detail::glob::run_nfa;
 using detail::glob::Scan;
+using text::trim_space; // Go's `strings.TrimSpace`, as moby and BuildKit's ignorefile trim
 
 // Go's bufio.Scanner gives up on longer lines, which fails `docker build`.
 constexpr std::size_t k_max_line = 65535;
 constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
-
-// Go's `unicode.IsSpace`, which `strings.TrimSpace` uses.
-bool is_go_space(char32_t r) {
-  switch (r) {
-  case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
-  case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-    return true;
-  default:
-    return r >= 0x2000 && r <= 0x200A;
-  }
-}
-
-// Go's `strings.TrimSpace`.
-std::string_view trim_space(std::string_view s) {
-  std::size_t begin = s.size();
-  std::size_t end = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const Rune r = decode_rune(s, i);
-    if (!is_go_space(r.value)) {
-      begin = std::min(begin, i);
-      end = i + r.width;
-    }
-    i += r.width;
-  }
-  return begin < end ? s.substr(begin, end - begin) : std::string_view{};
-}
 
 // Go's `filepath.Dir`: everything before the last '/', cleaned ("." when there is none).
 std::string go_dir(std::string_view path) {

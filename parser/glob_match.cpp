@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "parser/error_messages.hpp"
+#include "parser/text.hpp"
 
 #include <fmt/format.h>
 
@@ -13,20 +14,9 @@ namespace strata::parser::detail::glob {
 
 namespace {
 
-constexpr char32_t k_rune_error = 0xFFFD;
-
-void append_utf8(std::string& out, char32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-    return;
-  }
-  constexpr unsigned k_lead[] = {0x00, 0xC0, 0xE0, 0xF0};
-  const int tail = r < 0x800 ? 1 : r < 0x10000 ? 2 : 3;
-  out += static_cast<char>(k_lead[tail] | (r >> (6 * tail)));
-  for (int k = tail - 1; k >= 0; --k) {
-    out += static_cast<char>(0x80 | ((r >> (6 * k)) & 0x3F));
-  }
-}
+using text::append_utf8;
+using text::decode_rune;
+using text::Rune;
 
 bool is_ascii_alnum(char32_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -221,7 +211,7 @@ char32_t Compiler::class_member(bool range_end) {
     }
   }
   const Rune r = decode_rune(src_, pos_);
-  if (r.value == k_rune_error && r.width == 1) {
+  if (!r.valid) {
     fail(messages::k_ignore_class_utf8);
   }
   pos_ += r.width;
@@ -300,44 +290,6 @@ private:
 };
 
 } // namespace
-
-// Go's `utf8.DecodeRuneInString`: an invalid or truncated sequence is U+FFFD of width 1, which is
-// also how Go's regexp engine and `text/scanner` see such bytes.
-Rune decode_rune(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned lead = byte(0);
-  if (lead < 0x80) {
-    return {lead, 1};
-  }
-  std::size_t width = 0;
-  unsigned lo = 0x80;
-  unsigned hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    width = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    width = 3;
-    lo = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
-    hi = lead == 0xED ? 0x9F : 0xBF; // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    width = 4;
-    lo = lead == 0xF0 ? 0x90 : 0x80;
-    hi = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-  } else {
-    return {k_rune_error, 1};
-  }
-  if (i + width > s.size()) {
-    return {k_rune_error, 1};
-  }
-  char32_t value = lead & (0x7FU >> width);
-  for (std::size_t k = 1; k < width; ++k) {
-    const unsigned c = byte(k);
-    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) {
-      return {k_rune_error, 1};
-    }
-    value = (value << 6) | (c & 0x3F);
-  }
-  return {value, width};
-}
 
 bool run_nfa(const Program& program, std::string_view text, Scan scan) {
   Simulation sim(program);

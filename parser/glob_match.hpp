@@ -9,8 +9,9 @@
 // is a backtracking regexp, and no `std::regex` is involved.
 //
 // Vocabulary:
-// - rune: one UTF-8 code point as Go's `utf8.DecodeRuneInString` decodes it. An invalid or
-//   truncated sequence is one rune U+FFFD of width 1. Patterns and paths are both read this way.
+// - rune: one UTF-8 code point as Go's `utf8.DecodeRuneInString` decodes it (`text::decode_rune`).
+//   An invalid or truncated sequence is one rune U+FFFD of width 1. Patterns and paths are both
+//   read this way.
 // - separator: the rune `*` and `?` never cross: '/' for strata, '\\' only for moby's Windows
 //   translation that the conformance vectors exercise.
 // - state: an index into `Program::nodes`, or `nodes.size()`, the accepting state.
@@ -27,11 +28,10 @@
 // - `run_nfa`: O(n x m) time whatever the pattern, because each rune advances a set of at most
 //   `nodes.size() + 1` states once, and a class test costs at most its pattern text. O(m) extra
 //   space, allocated per call. No recursion: epsilon closure uses an explicit stack.
-// - `decode_rune`: O(1).
 //
 // Failure: `compile` throws `Error{parse}` with `messages::k_ignore_bad_pattern`, naming the
-// `shown` text and the reason (the `k_ignore_*` texts in `error_messages.hpp`). `run_nfa` and
-// `decode_rune` never throw, except `std::bad_alloc` from `run_nfa`.
+// `shown` text and the reason (the `k_ignore_*` texts in `error_messages.hpp`). `run_nfa` never
+// throws, except `std::bad_alloc`.
 //
 // Thread-safety: all functions are pure. One `Program` may be run by any number of threads at
 // once.
@@ -46,15 +46,6 @@
 #include <vector>
 
 namespace strata::parser::detail::glob {
-
-// One decoded rune and the number of bytes it took.
-struct Rune {
-  char32_t value;
-  std::size_t width;
-};
-
-// Go's `utf8.DecodeRuneInString` at `s[i]`, which must exist (`i < s.size()`).
-[[nodiscard]] Rune decode_rune(std::string_view s, std::size_t i);
 
 // What an NFA state consumes before moving to `out`.
 enum class Accept : std::uint8_t { nothing, any, not_sep, rune, klass };

@@ -4,6 +4,7 @@
 #include "parser/error_messages.hpp"
 #include "parser/shell_pattern.hpp"
 #include "parser/shell_words.hpp"
+#include "parser/text.hpp"
 
 #include <fmt/format.h>
 
@@ -17,14 +18,11 @@ namespace {
 using detail::shell::append_checked;
 using detail::shell::append_rune;
 using detail::shell::append_rune_checked;
-using detail::shell::decode_rune;
-using detail::shell::Decoded;
 using detail::shell::Failure;
 using detail::shell::is_digit;
 using detail::shell::is_letter;
 using detail::shell::is_space;
 using detail::shell::k_eof;
-using detail::shell::k_rune_error;
 using detail::shell::MatchLength;
 using detail::shell::Occurrences;
 using detail::shell::replace_matches;
@@ -36,27 +34,30 @@ using detail::shell::trim_suffix;
 using detail::shell::WordSplitter;
 
 // Go's `strconv.Quote` for BuildKit's "failed to process %q". Simplification: every valid
-// non-ASCII rune except C1 controls and white space is printed as is.
+// non-ASCII rune except C1 controls and white space is printed as is. This is deliberately not
+// `parser::go_quote` (`go_quote.cpp`), which approximates Go's `IsPrint` more closely: using it
+// would change these messages for format characters, private use and the like.
 std::string go_quote(std::string_view s) {
   std::string out = "\"";
-  for (std::size_t pos = 0; pos < s.size(); pos += decode_rune(s, pos).width) {
-    const Decoded d = decode_rune(s, pos);
+  for (std::size_t pos = 0; pos < s.size();) {
+    const text::Rune d = text::decode_rune(s, pos);
+    const Rune r = static_cast<Rune>(d.value);
     constexpr std::string_view k_controls = "\a\b\f\n\r\t\v";
-    const auto named =
-        d.rune < 0x80 ? k_controls.find(static_cast<char>(d.rune)) : std::string::npos;
-    if (d.rune == k_rune_error && d.width == 1) {
+    const auto named = r < 0x80 ? k_controls.find(static_cast<char>(r)) : std::string::npos;
+    if (!d.valid) {
       out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[pos]));
-    } else if (d.rune == '"' || d.rune == '\\') {
-      out += fmt::format("\\{}", static_cast<char>(d.rune));
+    } else if (r == '"' || r == '\\') {
+      out += fmt::format("\\{}", static_cast<char>(r));
     } else if (named != std::string::npos) {
       out += fmt::format("\\{}", "abfnrtv"[named]);
-    } else if (d.rune < 0x20 || d.rune == 0x7F) {
-      out += fmt::format("\\x{:02x}", d.rune);
-    } else if (d.rune >= 0x80 && (d.rune < 0xA0 || is_space(d.rune))) {
-      out += fmt::format("\\u{:04x}", d.rune);
+    } else if (r < 0x20 || r == 0x7F) {
+      out += fmt::format("\\x{:02x}", r);
+    } else if (r >= 0x80 && (r < 0xA0 || is_space(r))) {
+      out += fmt::format("\\u{:04x}", r);
     } else {
       out += s.substr(pos, d.width);
     }
+    pos += d.width;
   }
   return out + '"';
 }

@@ -3,6 +3,7 @@
 #include "parser/error_messages.hpp"
 #include "parser/shell_lexer.hpp"
 #include "parser/shell_words.hpp"
+#include "parser/text.hpp"
 
 #include <fmt/format.h>
 
@@ -77,9 +78,11 @@ RuneText decode_text(std::string_view value) {
     throw Failure{fmt::format(messages::k_shell_value_too_long, k_max_word_bytes), true};
   }
   RuneText text;
-  for (std::size_t pos = 0; pos < value.size(); pos += decode_rune(value, pos).width) {
-    text.runes.push_back(decode_rune(value, pos).rune);
+  for (std::size_t pos = 0; pos < value.size();) {
+    const text::Rune r = text::decode_rune(value, pos);
+    text.runes.push_back(static_cast<Rune>(r.value));
     text.offsets.push_back(static_cast<std::uint32_t>(pos));
+    pos += r.width;
   }
   text.offsets.push_back(static_cast<std::uint32_t>(value.size()));
   return text;
@@ -201,9 +204,10 @@ void expand_template(std::string& out, std::string_view tmpl, std::string_view m
     const bool brace = !tmpl.empty() && tmpl[0] == '{';
     const std::string_view str = tmpl.substr(brace ? 1 : 0);
     std::size_t i = 0;
-    for (Decoded d{}; i < str.size(); i += d.width) {
-      d = decode_rune(str, i);
-      if (!is_letter(d.rune) && !is_digit(d.rune) && d.rune != '_') {
+    for (text::Rune d{}; i < str.size(); i += d.width) {
+      d = text::decode_rune(str, i);
+      const auto r = static_cast<Rune>(d.value);
+      if (!is_letter(r) && !is_digit(r) && r != '_') {
         break;
       }
     }

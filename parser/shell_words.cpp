@@ -20,9 +20,9 @@ std::string rune_string(Rune r) {
 std::vector<Rune> to_runes(std::string_view s) {
   std::vector<Rune> runes;
   for (std::size_t pos = 0; pos < s.size();) {
-    const Decoded d = decode_rune(s, pos);
-    runes.push_back(d.rune);
-    pos += d.width;
+    const text::Rune r = text::decode_rune(s, pos);
+    runes.push_back(static_cast<Rune>(r.value));
+    pos += r.width;
   }
   return runes;
 }

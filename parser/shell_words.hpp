@@ -2,18 +2,22 @@
 // The text layer of the shell-word lexer (`shell_lexer.hpp`): runes in, words out. Shared by the
 // lexer and its pattern matcher (`shell_pattern.hpp`); not part of parser's interface.
 //
-// What: Go-compatible UTF-8 runes and character classes, the rune `Scanner` BuildKit lexes with,
-// appends bounded by `k_max_word_bytes`, the `Failure` every lexer internal throws, and the
-// `WordSplitter` that cuts expansion output into words.
+// What: the lexer's view of runes (a signed `Rune` with an end-of-input marker), its character
+// classes, the rune `Scanner` BuildKit lexes with, appends bounded by `k_max_word_bytes`, the
+// `Failure` every lexer internal throws, and the `WordSplitter` that cuts expansion output into
+// words. UTF-8 decoding, encoding and Go's `unicode.IsSpace` are `text.hpp`'s; this file only
+// adapts them to `Rune`.
 //
 // Vocabulary: a *rune* is a code point, as Go's `rune`; `k_eof` marks the end of input. Decoding
-// follows Go's `utf8.DecodeRuneInString` (an invalid or truncated sequence is U+FFFD of width 1)
-// and encoding follows `WriteRune` (an invalid rune, `k_eof` included, is written as U+FFFD).
+// is `text::decode_rune` (an invalid or truncated sequence is U+FFFD of width 1) and encoding
+// is `text::append_utf8` (an invalid rune, `k_eof` included, is written as U+FFFD).
 //
 // Bounds: `append_checked` and `append_rune_checked` never grow a string past `k_max_word_bytes`.
 // Failure: those two throw `Failure{limit = true}`; nothing else here throws except on allocation
 // failure. `ShellLexer` turns every `Failure` into `Error{parse}` at its API boundary.
 // Thread-safety: the functions are pure; a `Scanner` or `WordSplitter` belongs to one thread.
+
+#include "parser/text.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,9 +27,9 @@
 
 namespace strata::parser::detail::shell {
 
+// Signed, unlike `text::Rune::value`, so that `k_eof` is no code point.
 using Rune = std::int32_t;
 inline constexpr Rune k_eof = -1;
-inline constexpr Rune k_rune_error = 0xFFFD;
 
 // A failure inside the lexer, wrapped into `Error` at the API boundary. BuildKit failures inside
 // an operand become "missing '}'" when the input is exhausted; `limit` failures (our bounds)
@@ -35,19 +39,13 @@ struct Failure {
   bool limit = false;
 };
 
-struct Decoded {
-  Rune rune;
-  std::size_t width;
-};
-
-// Go's `utf8.DecodeRuneInString` at `s[pos]`; requires `pos < s.size()`.
-[[nodiscard]] Decoded decode_rune(std::string_view s, std::size_t pos);
-// Go's `WriteRune`: appends `r` as UTF-8, or U+FFFD when `r` is not a valid code point.
+// `text::append_utf8` for a `Rune`: Go's `WriteRune`, so `k_eof` (-1 in Go too) is U+FFFD.
 void append_rune(std::string& out, Rune r);
 [[nodiscard]] std::string rune_string(Rune r);
+// `s` decoded with `text::decode_rune`, one `Rune` per decoded rune.
 [[nodiscard]] std::vector<Rune> to_runes(std::string_view s);
 
-// Go's `unicode.IsSpace`.
+// `text::is_space` (Go's `unicode.IsSpace`) for a `Rune`; false for `k_eof`.
 [[nodiscard]] bool is_space(Rune r);
 [[nodiscard]] bool is_digit(Rune r);
 // Go's `unicode.IsLetter`, approximated outside ASCII (see `shell_lexer.hpp`, "Unicode").
@@ -57,7 +55,9 @@ void append_rune(std::string& out, Rune r);
 void append_checked(std::string& out, std::string_view s);
 void append_rune_checked(std::string& out, Rune r);
 
-// Go's `text/scanner` as BuildKit uses it: one rune at a time, a leading BOM skipped. Borrows
+// Go's `text/scanner` as BuildKit uses it: one rune at a time, decoded by `text::decode_rune`.
+// It differs from plain decoding in two places, both `text/scanner`'s: a BOM (U+FEFF) is skipped
+// when it is the first rune (and only then), and the end of input is the rune `k_eof`. Borrows
 // `src`, which must outlive the scanner. `peek` and `next` return `k_eof` at the end, forever.
 class Scanner {
 public:
@@ -97,49 +97,12 @@ private:
 
 // ---- Inline bodies: called once per input rune --------------------------------------------------
 
-inline Decoded decode_rune(std::string_view s, std::size_t pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[pos + i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) {
-    return {b0, 1};
-  }
-  const std::size_t n = b0 < 0xC2 ? 0 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : b0 < 0xF5 ? 4 : 0;
-  // The second byte's range excludes overlong forms, surrogates and values above U+10FFFF.
-  const unsigned char lo = b0 == 0xE0 ? 0xA0 : b0 == 0xF0 ? 0x90 : 0x80;
-  const unsigned char hi = b0 == 0xED ? 0x9F : b0 == 0xF4 ? 0x8F : 0xBF;
-  if (n == 0 || s.size() - pos < n || byte(1) < lo || byte(1) > hi) {
-    return {k_rune_error, 1};
-  }
-  Rune r = b0 & (0x7F >> n);
-  for (std::size_t i = 1; i < n; ++i) {
-    if (i > 1 && (byte(i) < 0x80 || byte(i) > 0xBF)) {
-      return {k_rune_error, 1};
-    }
-    r = (r << 6) | (byte(i) & 0x3F);
-  }
-  return {r, n};
-}
-
 inline void append_rune(std::string& out, Rune r) {
-  if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
-    r = k_rune_error;
-  }
-  const auto u = static_cast<std::uint32_t>(r);
-  const int tail = u < 0x80 ? 0 : u < 0x800 ? 1 : u < 0x10000 ? 2 : 3;
-  constexpr unsigned k_lead[] = {0x00, 0xC0, 0xE0, 0xF0};
-  out += static_cast<char>(k_lead[tail] | (u >> (6 * tail)));
-  for (int i = tail - 1; i >= 0; --i) {
-    out += static_cast<char>(0x80 | ((u >> (6 * i)) & 0x3F));
-  }
+  // A negative `r` (`k_eof`) converts to a value above U+10FFFF, which is written as U+FFFD.
+  text::append_utf8(out, static_cast<char32_t>(r));
 }
 
-inline bool is_space(Rune r) {
-  if (r <= 0xFF) {
-    return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0;
-  }
-  return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 ||
-         r == 0x202F || r == 0x205F || r == 0x3000;
-}
+inline bool is_space(Rune r) { return text::is_space(static_cast<char32_t>(r)); }
 
 inline bool is_digit(Rune r) { return r >= '0' && r <= '9'; }
 
@@ -158,9 +121,14 @@ inline Rune Scanner::next() {
 }
 
 inline void Scanner::load() {
-  const Decoded d = pos_ < src_.size() ? decode_rune(src_, pos_) : Decoded{k_eof, 0};
-  ch_ = d.rune;
-  width_ = d.width;
+  if (pos_ >= src_.size()) {
+    ch_ = k_eof;
+    width_ = 0;
+    return;
+  }
+  const text::Rune r = text::decode_rune(src_, pos_);
+  ch_ = static_cast<Rune>(r.value);
+  width_ = r.width;
 }
 
 } // namespace strata::parser::detail::shell

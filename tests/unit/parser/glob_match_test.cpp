@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "parser/error_messages.hpp"
+#include "parser/text.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -24,26 +25,10 @@ Program compile_program(std::string_view pattern) {
 
 std::size_t count_runes(std::string_view s) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); i += decode_rune(s, i).width) {
+  for (std::size_t i = 0; i < s.size(); i += text::decode_rune(s, i).width) {
     ++n;
   }
   return n;
-}
-
-TEST(GlobDecodeRune, FollowsGoDecodeRuneInString) {
-  const auto decoded = [](std::string_view s) {
-    const Rune r = decode_rune(s, 0);
-    return std::pair<char32_t, std::size_t>(r.value, r.width);
-  };
-  using Pair = std::pair<char32_t, std::size_t>;
-  EXPECT_EQ(decoded("a"), Pair(U'a', 1));
-  EXPECT_EQ(decoded("\xC3\xA9"), Pair(U'\u00E9', 2));
-  EXPECT_EQ(decoded("\xF0\x9F\x98\x80"), Pair(U'\U0001F600', 4));
-  EXPECT_EQ(decoded("\xE0\x80\xAF"), Pair(0xFFFD, 1));     // overlong '/'
-  EXPECT_EQ(decoded("\xED\xA0\x80"), Pair(0xFFFD, 1));     // surrogate
-  EXPECT_EQ(decoded("\xF4\x90\x80\x80"), Pair(0xFFFD, 1)); // above U+10FFFF
-  EXPECT_EQ(decoded("\xC3"), Pair(0xFFFD, 1));             // truncated
-  EXPECT_EQ(decoded("\xFF"), Pair(0xFFFD, 1));
 }
 
 TEST(GlobCompile, ClassifiesLikeMoby) {

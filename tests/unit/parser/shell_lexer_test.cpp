@@ -176,6 +176,17 @@ TEST(ShellLexer, InvalidUtf8AndNulNeverCrash) {
   EXPECT_THAT(error_of(std::string("\xff${", 3)), HasSubstr("\"\\xff${\""));
 }
 
+TEST(ShellLexer, SkipsOnlyALeadingByteOrderMark) {
+  // Go's text/scanner drops a BOM that is the first rune; any later one is an ordinary rune.
+  EXPECT_EQ(expand("\xEF\xBB\xBF" "a\xEF\xBB\xBF"), "a\xEF\xBB\xBF");
+  EXPECT_EQ(expand("\xEF\xBB\xBF\xEF\xBB\xBF"), "\xEF\xBB\xBF");
+  EXPECT_THAT(split("\xEF\xBB\xBF" "$PWD a"), ElementsAre("/home", "a"));
+  // Escape at the end of input: the escape is dropped, never read as a rune past the end.
+  EXPECT_EQ(expand("a\\"), "a");
+  // The message quotes the word as written, BOM included (printed as is by the lexer's `%q`).
+  EXPECT_THAT(error_of("\xEF\xBB\xBF${"), HasSubstr("failed to process \"\xEF\xBB\xBF${\""));
+}
+
 TEST(ShellLexerBounds, NestingIsLimited) {
   std::string ok = "x";
   for (int i = 0; i < strata::parser::k_max_expansion_depth; ++i) {
