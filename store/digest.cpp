@@ -1,6 +1,7 @@
 #include "store/digest.hpp"
 
 #include "common/error.hpp"
+#include "common/quote.hpp"
 
 #include <fmt/format.h>
 
@@ -10,32 +11,9 @@
 namespace strata::store {
 namespace {
 
-constexpr std::size_t k_max_quoted = 100;
 constexpr std::string_view k_prefix = "sha256:";
 static_assert(k_prefix.size() + Digest::k_hex_size == Digest::k_string_size);
 
-// Renders untrusted text for an error message: quoted, at most `k_max_quoted` bytes, printable
-// ASCII kept and every other byte as `\xNN`, so a hostile document cannot flood the terminal or
-// send it control sequences.
-std::string quote_untrusted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text.substr(0, k_max_quoted)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", byte);
-    }
-  }
-  out += '"';
-  if (text.size() > k_max_quoted) {
-    out += fmt::format("... ({} bytes)", text.size());
-  }
-  return out;
-}
 
 bool is_lower_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 

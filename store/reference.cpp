@@ -1,6 +1,7 @@
 #include "store/reference.hpp"
 
 #include "common/error.hpp"
+#include "common/quote.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +15,6 @@ namespace {
 constexpr std::string_view k_legacy_domain = "index.docker.io";
 constexpr std::string_view k_localhost = "localhost";
 constexpr std::string_view k_official_prefix = "library/";
-constexpr std::size_t k_max_quoted = 100;
 
 // ---- Character classes (ASCII only, independent of the locale) ----
 
@@ -375,28 +375,6 @@ std::optional<std::string> tag_of(const Scan& scan) {
   return std::string(*scan.parts.tag);
 }
 
-// Renders untrusted text for an error message: quoted, at most `k_max_quoted` bytes, printable
-// ASCII kept and every other byte as `\xNN`, so hostile input cannot flood the terminal or send
-// it control sequences.
-std::string quote_untrusted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text.substr(0, k_max_quoted)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", byte);
-    }
-  }
-  out += '"';
-  if (text.size() > k_max_quoted) {
-    out += fmt::format("... ({} bytes)", text.size());
-  }
-  return out;
-}
 
 } // namespace
 
