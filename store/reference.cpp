@@ -415,8 +415,7 @@ Reference Reference::with_default_tag() const {
   return copy;
 }
 
-std::string Reference::str() const {
-  std::string out = name();
+std::string Reference::with_tag_and_digest(std::string out) const {
   if (tag_) {
     out += ':';
     out += *tag_;
@@ -442,18 +441,9 @@ std::string Reference::familiar_name() const {
   return path_;
 }
 
-std::string Reference::familiar() const {
-  std::string out = familiar_name();
-  if (tag_) {
-    out += ':';
-    out += *tag_;
-  }
-  if (digest_) {
-    out += '@';
-    out += digest_->str();
-  }
-  return out;
-}
+std::string Reference::str() const { return with_tag_and_digest(name()); }
+
+std::string Reference::familiar() const { return with_tag_and_digest(familiar_name()); }
 
 std::ostream& operator<<(std::ostream& out, const Reference& reference) {
   return out << reference.str();

@@ -106,6 +106,8 @@ public:
 private:
   Reference(std::string domain, std::string path, std::optional<std::string> tag,
             std::optional<Digest> digest) noexcept;
+  // `name` followed by ":tag" and "@digest" where present.
+  [[nodiscard]] std::string with_tag_and_digest(std::string name) const;
 
   std::string domain_;
   std::string path_;

@@ -1,3 +1,4 @@
+#include "unit/store/store_test_support.hpp"
 #include "store/atomic_file.hpp"
 
 #include "common/error.hpp"
@@ -21,29 +22,8 @@
 namespace strata::store {
 namespace {
 
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    ADD_FAILURE() << "opendir " << dir;
-    return out;
-  }
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      out.push_back(name);
-    }
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-mode_t mode_of(const std::string& path) {
-  struct stat info {};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 07777;
-}
+using test_support::entries;
+using test_support::mode_of;
 
 // Runs `body` in a forked child that leaves with `_exit`, skipping every destructor and atexit
 // handler, as a crash would. Returns the child's wait status.

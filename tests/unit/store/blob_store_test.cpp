@@ -1,3 +1,4 @@
+#include "unit/store/store_test_support.hpp"
 #include "store/blob_store.hpp"
 
 #include "common/error.hpp"
@@ -28,29 +29,10 @@
 namespace strata::store {
 namespace {
 
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    ADD_FAILURE() << "opendir " << dir;
-    return out;
-  }
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      out.push_back(name);
-    }
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-mode_t mode_of(const std::string& path) {
-  struct stat info {};
-  EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 07777;
-}
+using test_support::entries;
+using test_support::exit_code_of;
+using test_support::mode_of;
+using test_support::start_child;
 
 // Deterministic content that differs by `seed`.
 std::string content(std::size_t size, unsigned seed) {
@@ -61,27 +43,6 @@ std::string content(std::size_t size, unsigned seed) {
     c = static_cast<char>(state >> 24U);
   }
   return out;
-}
-
-// Runs `body` in a forked child that leaves with `_exit(body())`; exceptions exit 101.
-pid_t start_child(const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    int code = 100;
-    try {
-      code = body();
-    } catch (...) {
-      code = 101;
-    }
-    ::_exit(code);
-  }
-  return pid;
-}
-
-int exit_code_of(pid_t pid) {
-  int status = 0;
-  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 template <typename F> Error error_of(F&& f) {

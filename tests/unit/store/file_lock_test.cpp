@@ -1,3 +1,4 @@
+#include "unit/store/store_test_support.hpp"
 #include "store/file_lock.hpp"
 
 #include "common/error.hpp"
@@ -21,28 +22,10 @@
 namespace strata::store {
 namespace {
 
-// Runs `body` in a forked child and returns its exit code; a child that does not exit normally
-// counts as a failure. The child leaves with `_exit` so GoogleTest's state is never touched.
-int exit_code_of(pid_t pid) {
-  int status = 0;
-  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using test_support::exit_code_of;
+using test_support::start_child;
 
-pid_t start_child(const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    int code = 100;
-    try {
-      code = body();
-    } catch (...) {
-      code = 101;
-    }
-    ::_exit(code);
-  }
-  return pid;
-}
-
+// Runs `body` in a forked child and returns its exit code.
 int run_child(const std::function<int()>& body) {
   return exit_code_of(start_child(body));
 }
