@@ -7,11 +7,13 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   tao-pegtl-dev libarchive-dev libssl-dev libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libcurl4-openssl-dev libzstd-dev libseccomp-dev
+  libcurl4-openssl-dev libzstd-dev libseccomp-dev libisal-dev zlib1g-dev
   # tests, sanitizers, fuzzing
   libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev clang-tidy clang-format gzip zstd
+  # a tiny base image for tests and examples; interop peers (OCI tools from Debian)
+  busybox-static skopeo umoci podman runc uidmap docker-registry
   # benchmarks
-  hyperfine
+  hyperfine pigz isal time
 )
 
 missing=()

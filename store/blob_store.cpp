@@ -275,6 +275,78 @@ bool remove_if_stale(int ingest_fd, const std::string& ingest_dir, const std::st
 
 } // namespace
 
+// ---- BlobWriter ---------------------------------------------------------------------------------
+
+struct BlobWriter::State {
+  State(const std::string& root, int blobs_fd_in, std::string blobs_label_in)
+      : ingest(std::in_place, root), data(ingest->create_data()), label(ingest->data_path()),
+        blobs_fd(blobs_fd_in),
+        blobs_label(std::move(blobs_label_in)) {
+    buffer.reserve(k_buffer);
+  }
+  static constexpr std::size_t k_buffer = 1UL << 20;
+
+  void flush() {
+    write_all(data.get(), buffer, label);
+    buffer.clear();
+  }
+
+  std::optional<Ingest> ingest; // reset (removed) once published
+  UniqueFd data;
+  std::string label;
+  int blobs_fd;
+  std::string blobs_label;
+  Sha256 hasher;
+  std::string buffer;
+  std::optional<Digest> digest; // set by finish()
+  bool published = false;
+};
+
+BlobWriter::BlobWriter(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
+BlobWriter& BlobWriter::operator=(BlobWriter&&) noexcept = default;
+BlobWriter::~BlobWriter() = default;
+
+void BlobWriter::write(std::string_view bytes) {
+  STRATA_CHECK(state_ && !state_->digest);
+  state_->hasher.update(bytes);
+  if (state_->buffer.size() + bytes.size() > State::k_buffer) {
+    state_->flush();
+  }
+  if (bytes.size() >= State::k_buffer) {
+    write_all(state_->data.get(), bytes, state_->label);
+  } else {
+    state_->buffer.append(bytes);
+  }
+}
+
+std::uint64_t BlobWriter::size() const noexcept {
+  return state_ ? state_->hasher.bytes_hashed() : 0;
+}
+
+Digest BlobWriter::finish() {
+  STRATA_CHECK(state_);
+  if (!state_->digest) {
+    state_->flush();
+    seal(std::move(state_->data), state_->label);
+    state_->digest = state_->hasher.finish();
+  }
+  return *state_->digest;
+}
+
+PutResult BlobWriter::publish(const std::optional<Digest>& expected,
+                              std::optional<std::uint64_t> expected_size) {
+  const Digest digest = finish();
+  STRATA_CHECK(!state_->published);
+  const Streamed got{digest, size()};
+  check_expected(got, expected, expected_size);
+  const bool published = strata::store::publish(*state_->ingest, state_->blobs_fd, digest,
+                                                state_->blobs_label);
+  state_->published = true;
+  state_->ingest.reset();
+  return {digest, got.size, !published};
+}
+
 // ---- BlobStore ----------------------------------------------------------------------------------
 
 BlobStore::BlobStore(std::string root, UniqueFd blobs_fd) noexcept
@@ -335,6 +407,10 @@ PutResult BlobStore::put_bytes(std::string_view bytes, const std::optional<Diges
     return n;
   };
   return put(reader, expected, bytes.size());
+}
+
+BlobWriter BlobStore::writer() {
+  return BlobWriter(std::make_unique<BlobWriter::State>(root_, blobs_fd_.get(), path(k_blobs_dir)));
 }
 
 std::optional<std::uint64_t> BlobStore::size_of(const Digest& digest) const {

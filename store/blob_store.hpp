@@ -81,6 +81,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -104,6 +105,45 @@ struct PutResult {
 // Supplies a blob's bytes to `put`: fills a prefix of `buffer` and returns how many bytes it wrote,
 // 0 at end of input. Throws to abort the put (the ingest is then removed).
 using BlobReader = std::function<std::size_t(std::span<char> buffer)>;
+
+class BlobStore;
+
+// A push-style ingest, for producers that write a blob piece by piece (a layer being tarred and
+// compressed, a file streamed out of an archive): the same steps as `put` (ingest directory held
+// locked, hash while writing, verify, seal, publish), driven by the caller.
+//
+//   BlobWriter w = store.writer();
+//   w.write(bytes); ...                  // buffered, hashed
+//   const Digest d = w.finish();         // flush, fsync, chmod 0444; nothing published yet
+//   PutResult r = w.publish(expected, expected_size);  // verify, rename into blobs/sha256/
+//
+// A writer destroyed before `publish` removes its ingest, so an aborted write leaves nothing but
+// (after a crash) ingest garbage. Move-only; not thread-safe (one producer per writer).
+class BlobWriter {
+public:
+  BlobWriter(BlobWriter&&) noexcept;
+  BlobWriter& operator=(BlobWriter&&) noexcept;
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+  ~BlobWriter();
+
+  // Appends bytes. Throws `Error{io}` (a full disk included: ENOSPC names the ingest path).
+  void write(std::string_view bytes);
+  // Bytes written so far.
+  [[nodiscard]] std::uint64_t size() const noexcept;
+  // Flushes, fsyncs and seals the data; returns its digest. Idempotent; no more writes after it.
+  Digest finish();
+  // `finish`es if needed, checks `expected`/`expected_size` (else `Error{corrupt}`, nothing
+  // published), then publishes. Returns `already_present` if the blob was stored already.
+  [[nodiscard]] PutResult publish(const std::optional<Digest>& expected = std::nullopt,
+                                  std::optional<std::uint64_t> expected_size = std::nullopt);
+
+private:
+  friend class BlobStore;
+  struct State;
+  explicit BlobWriter(std::unique_ptr<State> state) noexcept;
+  std::unique_ptr<State> state_;
+};
 
 class BlobStore {
 public:
@@ -141,6 +181,8 @@ public:
   // As above, for bytes already in memory.
   [[nodiscard]] PutResult put_bytes(std::string_view bytes,
                                     const std::optional<Digest>& expected = std::nullopt);
+  // Starts a push-style write (see `BlobWriter`). The writer must not outlive this store.
+  [[nodiscard]] BlobWriter writer();
 
   // Whether the blob is stored.
   [[nodiscard]] bool contains(const Digest& digest) const;

@@ -360,3 +360,65 @@ TEST_F(BlobStoreTest, ListSkipsNamesThatAreNotDigests) {
 
 } // namespace
 } // namespace strata::store
+
+namespace strata::store {
+namespace {
+
+class BlobWriterTest : public ::testing::Test {
+protected:
+  TempDir dir_{"strata-blobwriter-"};
+  BlobStore store_ = BlobStore::open(dir_.path() + "/root");
+
+  [[nodiscard]] std::size_t ingests() const { return entries(dir_.path() + "/root/ingest").size(); }
+};
+
+TEST_F(BlobWriterTest, PublishesWhatWasWrittenInPieces) {
+  BlobWriter w = store_.writer();
+  std::string all;
+  for (int i = 0; i < 300; ++i) {
+    const std::string piece(i * 37 % 9000 + (i == 7 ? (2 << 20) : 0), static_cast<char>('a' + i % 26));
+    w.write(piece);
+    all += piece;
+  }
+  EXPECT_EQ(w.size(), all.size());
+  const PutResult r = w.publish(sha256_of(all), all.size());
+  EXPECT_EQ(r.digest, sha256_of(all));
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(store_.read_blob(r.digest, 64 << 20), all);
+  EXPECT_EQ(ingests(), 0U);
+}
+
+TEST_F(BlobWriterTest, FinishThenPublishSecondCopyIsAlreadyPresent) {
+  BlobWriter a = store_.writer();
+  BlobWriter b = store_.writer();
+  a.write("same");
+  b.write("same");
+  EXPECT_EQ(a.finish(), b.finish());
+  EXPECT_FALSE(a.publish().already_present);
+  EXPECT_TRUE(b.publish().already_present);
+  EXPECT_EQ(ingests(), 0U);
+}
+
+TEST_F(BlobWriterTest, MismatchPublishesNothing) {
+  BlobWriter w = store_.writer();
+  w.write("hello");
+  EXPECT_THROW(std::ignore = w.publish(sha256_of("other")), Error);
+  EXPECT_FALSE(store_.contains(sha256_of("hello")));
+  BlobWriter v = store_.writer();
+  v.write("hello");
+  EXPECT_THROW(std::ignore = v.publish(std::nullopt, 4), Error);
+  EXPECT_FALSE(store_.contains(sha256_of("hello")));
+}
+
+TEST_F(BlobWriterTest, DroppedWriterLeavesNoIngest) {
+  {
+    BlobWriter w = store_.writer();
+    w.write("abandoned");
+    EXPECT_EQ(ingests(), 1U);
+  }
+  EXPECT_EQ(ingests(), 0U);
+  EXPECT_TRUE(store_.list().empty());
+}
+
+} // namespace
+} // namespace strata::store
