@@ -13,6 +13,7 @@ std::string_view to_string(ErrorKind kind) {
   case ErrorKind::parse: return "parse";
   case ErrorKind::not_found: return "not_found";
   case ErrorKind::already_exists: return "already_exists";
+  case ErrorKind::conflict: return "conflict";
   case ErrorKind::io: return "io";
   case ErrorKind::corrupt: return "corrupt";
   case ErrorKind::child_failed: return "child_failed";

@@ -20,6 +20,7 @@ enum class ErrorKind {
   parse,
   not_found,
   already_exists,
+  conflict, // the operation would break something that uses the object (docker's "conflict:")
   io,
   corrupt,
   child_failed,
