@@ -24,10 +24,18 @@
 //   following symlinks (a directory later replaced by a symlink is skipped: CVE-2021-31566).
 // - PAX `SCHILY.xattr.*` are set on the opened fd; `trusted.overlay.*`/`user.overlay.*` are
 //   dropped, `security.selinux` ignored. Symlinks get no xattrs.
-// - Whiteouts: `.wh.<name>` removes `<name>` (never following symlinks) unless this layer wrote
-//   it; `.wh..wh..opq` empties its directory of everything not written by this layer, wherever
-//   the marker appears in the archive. Whiteout files are never created; other `.wh..wh.*` aufs
-//   metadata is ignored.
+// - Whiteouts (`WhiteoutMode`). Other `.wh..wh.*` aufs metadata is always ignored, and a whiteout
+//   of a name this layer itself wrote (before or after the marker) keeps the layer's entry.
+//   - `remove` (applying onto a merged tree, e.g. a flattened rootfs): `.wh.<name>` removes
+//     `<name>` (never following symlinks); `.wh..wh..opq` empties its directory of everything not
+//     written by this layer, wherever the marker appears in the archive. Whiteout files are never
+//     created.
+//   - `overlay` (a snapshot, later an overlayfs lower dir over its parent snapshots): nothing is
+//     removed; the whiteouts are stored the way overlayfs reads them. `.wh.<name>` becomes a char
+//     device 0/0 at `<name>` (missing parents created 0755; no privilege needed on Linux >= 5.8);
+//     `.wh..wh..opq` sets xattr `trusted.overlay.opaque` = "y" on its directory (creating it if
+//     the layer has no entry for it; needs CAP_SYS_ADMIN, as any overlayfs lower dir does).
+//     `store/layer_writer.hpp` converts back (`LayerSource::overlay_upper`).
 // - Limits (`ApplyLimits`) and malformed input (truncation, GNU sparse entries, bad names, bad
 //   checksums) throw `Error{corrupt}` naming the entry. libarchive itself refuses special headers
 //   (PAX/GNU long names) above 1 MiB before allocating; `max_header` additionally bounds the
@@ -73,7 +81,19 @@ struct ApplyResult {
   std::uint64_t skipped_devices = 0;       // device nodes not created (unprivileged)
 };
 
+// How whiteout entries are applied (see "Whiteouts" above).
+enum class WhiteoutMode { remove, overlay };
+
+struct ApplyOptions {
+  ApplyLimits limits;
+  Privileged privileged = Privileged::no;
+  WhiteoutMode whiteouts = WhiteoutMode::remove;
+};
+
 // Applies the layer read from `input_fd` (until EOF) to the directory `target_dir_fd`.
+[[nodiscard]] ApplyResult apply_layer(int input_fd, int target_dir_fd,
+                                      const ApplyOptions& options);
+// The same with `WhiteoutMode::remove`.
 [[nodiscard]] ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyLimits& limits,
                                       Privileged privileged);
 
@@ -83,6 +103,8 @@ struct ApplyResult {
 // Internal: shared between store/tar_apply.cpp (stream, hashing, libarchive) and
 // store/tar_apply_entry.cpp (filesystem writes). Not for use outside store/tar_apply*.cpp.
 
+
+struct archive_entry;
 
 namespace strata::store::tar_apply_detail {
 
@@ -110,10 +132,24 @@ struct Entry {
 // Printable, truncated form of a hostile name for messages.
 [[nodiscard]] std::string quote_name(std::string_view name);
 
+// Decodes and validates the current libarchive entry (store/tar_apply_decode.cpp).
+[[nodiscard]] Entry decode_entry(archive_entry* e, const ApplyLimits& limits);
+
+// Filesystem helpers shared by store/tar_apply_entry.cpp and store/tar_apply_whiteout.cpp.
+// `{parent, last}` of a clean path ("" parent for a top-level name).
+[[nodiscard]] std::pair<std::string, std::string> split_last(const std::string& path);
+[[nodiscard]] std::string join(const std::string& dir, std::string_view name);
+// Names in a directory (not "." or ".."), read completely before anything is changed.
+[[nodiscard]] std::vector<std::string> list_dir(int dir_fd, const std::string& what);
+// Removes `name` below `dir_fd` and everything under it, never following symlinks; missing is
+// fine.
+void remove_at(int dir_fd, const std::string& name);
+
 // Applies entries to the tree at `root_fd` (borrowed). One per `apply_layer` call.
-class LayerWriter {
+class TreeApplier {
 public:
-  LayerWriter(int root_fd, Privileged privileged) : root_fd_(root_fd), privileged_(privileged) {}
+  TreeApplier(int root_fd, Privileged privileged, WhiteoutMode whiteouts)
+      : root_fd_(root_fd), privileged_(privileged), whiteouts_(whiteouts) {}
 
   // Creates the entry; for a regular file `write_content` is called with the new file's fd.
   void apply(const Entry& entry, const std::function<void(int fd)>& write_content);
@@ -138,11 +174,13 @@ private:
   void apply_hardlink(const Entry& entry);
   void apply_node(const Entry& entry);
   void clear_dir(int dir_fd, const std::string& rel);
+  void overlay_whiteout(const std::string& dir, const std::string& marker);
   void chown_fd(int fd, std::uint32_t uid, std::uint32_t gid, const std::string& path) const;
   void set_xattrs(int fd, const Entry& entry) const;
 
   int root_fd_;
   Privileged privileged_;
+  WhiteoutMode whiteouts_;
   std::unordered_set<std::string> keep_; // written paths and all their ancestors
   std::unordered_map<std::string, DirMeta> deferred_;
   std::uint64_t skipped_devices_ = 0;

@@ -23,80 +23,8 @@
 namespace strata::store::tar_apply_detail {
 namespace {
 
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { std::ignore = closedir(dir); }
-};
-
 [[noreturn]] void throw_corrupt(std::string_view path, std::string_view why) {
   throw Error(ErrorKind::corrupt, fmt::format("layer entry {}: {}", quote_name(path), why));
-}
-
-std::pair<std::string, std::string> split_last(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return {std::string{}, path};
-  }
-  return {path.substr(0, slash), path.substr(slash + 1)};
-}
-
-std::string join(const std::string& dir, std::string_view name) {
-  return dir.empty() ? std::string(name) : fmt::format("{}/{}", dir, name);
-}
-
-// Names in a directory, read completely before anything is removed.
-std::vector<std::string> list_dir(int dir_fd, const std::string& what) {
-  const int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) {
-    throw_errno("dup", what);
-  }
-  std::unique_ptr<DIR, DirCloser> dir(fdopendir(dup_fd));
-  if (!dir) {
-    const int err = errno;
-    std::ignore = UniqueFd(dup_fd);
-    throw_errno("opendir", what, err);
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    const dirent* ent = readdir(dir.get());
-    if (ent == nullptr) {
-      if (errno != 0) {
-        throw_errno("readdir", what);
-      }
-      break;
-    }
-    const std::string_view name = ent->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
-  return names;
-}
-
-// Removes `name` below `dir_fd` and everything under it, never following symlinks. Missing is
-// fine.
-void remove_at(int dir_fd, const std::string& name) {
-  struct stat st{};
-  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) {
-      return;
-    }
-    throw_errno("stat", name);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    const UniqueFd child(openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!child) {
-      throw_errno("open", name);
-    }
-    for (const auto& sub : list_dir(child.get(), name)) {
-      remove_at(child.get(), sub);
-    }
-    if (unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-      throw_errno("rmdir", name);
-    }
-  } else if (unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
-    throw_errno("unlink", name);
-  }
 }
 
 // Makes room for a new entry `name` below `parent_fd`. Returns true when an existing directory
@@ -166,7 +94,7 @@ std::string quote_name(std::string_view name) {
   return out;
 }
 
-void LayerWriter::mark_written(const std::string& path) {
+void TreeApplier::mark_written(const std::string& path) {
   std::string prefix = path;
   for (;;) {
     if (!keep_.insert(prefix).second) {
@@ -180,7 +108,7 @@ void LayerWriter::mark_written(const std::string& path) {
   }
 }
 
-UniqueFd LayerWriter::open_parent(const std::string& path, bool create) {
+UniqueFd TreeApplier::open_parent(const std::string& path, bool create) {
   const auto parent = split_last(path).first;
   if (parent.empty()) {
     return open_in_root(root_fd_, ".", O_PATH | O_DIRECTORY);
@@ -191,7 +119,7 @@ UniqueFd LayerWriter::open_parent(const std::string& path, bool create) {
   return open_in_root(root_fd_, parent, O_PATH | O_DIRECTORY);
 }
 
-void LayerWriter::apply(const Entry& entry, const std::function<void(int fd)>& write_content) {
+void TreeApplier::apply(const Entry& entry, const std::function<void(int fd)>& write_content) {
   if (entry.path.empty() && entry.type != EntryType::directory) {
     throw_corrupt("/", "the root must be a directory");
   }
@@ -217,7 +145,7 @@ void LayerWriter::apply(const Entry& entry, const std::function<void(int fd)>& w
   mark_written(entry.path);
 }
 
-void LayerWriter::chown_fd(int fd, std::uint32_t uid, std::uint32_t gid,
+void TreeApplier::chown_fd(int fd, std::uint32_t uid, std::uint32_t gid,
                            const std::string& path) const {
   if (fchown(fd, uid, gid) != 0) {
     const int err = errno;
@@ -227,7 +155,7 @@ void LayerWriter::chown_fd(int fd, std::uint32_t uid, std::uint32_t gid,
   }
 }
 
-void LayerWriter::set_xattrs(int fd, const Entry& entry) const {
+void TreeApplier::set_xattrs(int fd, const Entry& entry) const {
   for (const auto& [name, value] : entry.xattrs) {
     if (is_ignored_xattr(name)) {
       continue;
@@ -243,7 +171,7 @@ void LayerWriter::set_xattrs(int fd, const Entry& entry) const {
   }
 }
 
-void LayerWriter::apply_file(const Entry& entry, const std::function<void(int fd)>& write_content) {
+void TreeApplier::apply_file(const Entry& entry, const std::function<void(int fd)>& write_content) {
   const auto parent_fd = open_parent(entry.path, true);
   prepare_final(parent_fd.get(), split_last(entry.path).second, false);
   auto fd = create_in_root(root_fd_, entry.path, O_WRONLY, 0600, Replace::yes);
@@ -260,7 +188,7 @@ void LayerWriter::apply_file(const Entry& entry, const std::function<void(int fd
   fd.close();
 }
 
-void LayerWriter::apply_directory(const Entry& entry) {
+void TreeApplier::apply_directory(const Entry& entry) {
   UniqueFd dir_fd;
   if (entry.path.empty()) {
     dir_fd = open_in_root(root_fd_, ".", O_RDONLY | O_DIRECTORY);
@@ -281,7 +209,7 @@ void LayerWriter::apply_directory(const Entry& entry) {
   deferred_[entry.path] = DirMeta{entry.mode, entry.uid, entry.gid, entry.atime, entry.mtime};
 }
 
-void LayerWriter::apply_symlink(const Entry& entry) {
+void TreeApplier::apply_symlink(const Entry& entry) {
   const auto parent_fd = open_parent(entry.path, true);
   const auto name = split_last(entry.path).second;
   prepare_final(parent_fd.get(), name, false);
@@ -300,7 +228,7 @@ void LayerWriter::apply_symlink(const Entry& entry) {
   }
 }
 
-void LayerWriter::apply_hardlink(const Entry& entry) {
+void TreeApplier::apply_hardlink(const Entry& entry) {
   if (entry.link.empty()) {
     throw_corrupt(entry.path, "hardlink to the root directory");
   }
@@ -339,7 +267,7 @@ void LayerWriter::apply_hardlink(const Entry& entry) {
   }
 }
 
-void LayerWriter::apply_node(const Entry& entry) {
+void TreeApplier::apply_node(const Entry& entry) {
   mode_t type = S_IFIFO;
   dev_t dev = 0;
   if (entry.type != EntryType::fifo) {
@@ -372,47 +300,7 @@ void LayerWriter::apply_node(const Entry& entry) {
   }
 }
 
-void LayerWriter::whiteout(const std::string& path) {
-  const auto [dir, marker] = split_last(path);
-  UniqueFd dir_fd;
-  try {
-    dir_fd = open_in_root(root_fd_, dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) {
-      return; // nothing below to hide
-    }
-    throw;
-  }
-  if (marker == ".wh..wh..opq") {
-    clear_dir(dir_fd.get(), dir);
-    return;
-  }
-  const std::string victim = marker.substr(4);
-  if (!keep_.contains(join(dir, victim))) {
-    remove_at(dir_fd.get(), victim);
-  }
-}
-
-// Removes everything below `dir_fd` (whose clean path is `rel`) not written by this layer.
-void LayerWriter::clear_dir(int dir_fd, const std::string& rel) {
-  for (const auto& name : list_dir(dir_fd, rel)) {
-    const auto child = join(rel, name);
-    if (!keep_.contains(child)) {
-      remove_at(dir_fd, name);
-      continue;
-    }
-    struct stat st{};
-    if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-      const UniqueFd sub(openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub) {
-        throw_errno("open", child);
-      }
-      clear_dir(sub.get(), child);
-    }
-  }
-}
-
-void LayerWriter::finish() {
+void TreeApplier::finish() {
   std::vector<std::pair<const std::string*, const DirMeta*>> order;
   order.reserve(deferred_.size());
   for (const auto& [path, meta] : deferred_) {

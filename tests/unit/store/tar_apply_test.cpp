@@ -206,6 +206,16 @@ protected:
     return apply_layer(in.get(), root_fd_.get(), limits, privileged);
   }
 
+  ApplyResult apply_overlay(const std::string& bytes) {
+    const auto path = fmt::format("{}/layer{}", tmp_.path(), counter_++);
+    write_file(path, bytes);
+    const UniqueFd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    ApplyOptions options;
+    options.privileged = Privileged::yes;
+    options.whiteouts = WhiteoutMode::overlay;
+    return apply_layer(in.get(), root_fd_.get(), options);
+  }
+
   // Applies `bytes` and expects `Error{corrupt}`.
   void expect_corrupt(const std::string& bytes, const ApplyLimits& limits = {},
                       const std::string& message = {}) {
@@ -405,6 +415,65 @@ TEST_F(TarApply, OpaqueWhiteoutKeepsThisLayersFiles) {
                                 .str());
   EXPECT_EQ(list(root_ + "/d"), (std::set<std::string>{"new", "sub", "after"}));
   EXPECT_EQ(list(root_ + "/d/sub"), std::set<std::string>{"new"});
+}
+
+bool is_whiteout_device(const std::string& path) {
+  struct stat st{};
+  return lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+TEST_F(TarApply, OverlayModeStoresWhiteoutsAsOverlayfsDoes) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root (trusted.* xattrs)";
+  }
+  write_file(root_ + "/top", "replaced by the whiteout");
+  std::ignore = apply_overlay(Tar{}
+                                  .dir("d/")
+                                  .file("d/.wh.gone", "")
+                                  .file(".wh.top", "")
+                                  .file("sub/deeper/.wh.x", "") // parents have no entries
+                                  .dir("opq/", 0750)
+                                  .file("opq/.wh..wh..opq", "")
+                                  .file("opq/kept", "kept")
+                                  .file("mine", "mine")
+                                  .file(".wh.mine", "")
+                                  .file(".wh.later", "")
+                                  .file("later", "later")
+                                  .file("late/.wh..wh..opq", "")
+                                  .file(".wh..wh.plnk", "")
+                                  .str());
+  EXPECT_TRUE(is_whiteout_device(root_ + "/d/gone"));
+  EXPECT_TRUE(is_whiteout_device(root_ + "/top"));
+  EXPECT_TRUE(is_whiteout_device(root_ + "/sub/deeper/x"));
+  EXPECT_EQ(lstat_of(root_ + "/sub/deeper").st_mode & 07777, 0755U);
+  char value[8] = {};
+  EXPECT_EQ(lgetxattr((root_ + "/opq").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+  EXPECT_EQ(value[0], 'y');
+  EXPECT_EQ(lstat_of(root_ + "/opq").st_mode & 07777, 0750U);
+  EXPECT_EQ(read_file(root_ + "/opq/kept"), "kept");
+  EXPECT_EQ(lgetxattr((root_ + "/late").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+  EXPECT_EQ(read_file(root_ + "/mine"), "mine"); // a whiteout never hides this layer's own entry
+  EXPECT_EQ(read_file(root_ + "/later"), "later");
+  EXPECT_EQ(list(root_), (std::set<std::string>{"d", "top", "sub", "opq", "mine", "later", "late"}));
+}
+
+TEST_F(TarApply, OverlayModeRejectsInvalidWhiteoutsAndStaysInRoot) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root (mknod in a user namespace is not what this tests)";
+  }
+  for (const std::string name : {".wh..", ".wh...", ".wh.", "d/.wh.."}) {
+    SCOPED_TRACE(name);
+    try {
+      std::ignore = apply_overlay(Tar{}.file(name, "").str());
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::corrupt) << e.what();
+    }
+  }
+  // A whiteout below a symlink lands in-root, never in the canary's directory.
+  std::ignore = apply_overlay(Tar{}.symlink("out", "../outside").file("out/.wh.canary", "").str());
+  EXPECT_TRUE(is_whiteout_device(root_ + "/outside/canary") ||
+              S_ISLNK(lstat_of(root_ + "/out").st_mode));
 }
 
 TEST_F(TarApply, DirectoryAndFileReplaceEachOther) {
