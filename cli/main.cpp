@@ -19,7 +19,17 @@ namespace strata::cli {
 namespace {
 
 constexpr Command k_commands[] = {
+    {"history", "Show the history of an image", setup_history},
+    {"image", "Manage images", setup_image},
+    {"images", "List images", setup_images},
+    {"import", "Import the contents from a tarball to create a filesystem image", setup_import},
+    {"inspect", "Return low-level information on images", setup_inspect},
+    {"load", "Load an image from a tar archive or STDIN", setup_load},
     {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
+    {"rmi", "Remove one or more images", setup_rmi},
+    {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", setup_save},
+    {"system", "Manage the store (check, df, prune)", setup_system},
+    {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", setup_tag},
     {"version", "Show the strata version information", setup_version},
 };
 
@@ -35,6 +45,19 @@ std::string default_root() {
   }
   const char* home = std::getenv("HOME");
   return std::string(home != nullptr ? home : "") + "/.local/share/strata";
+}
+
+// Docker's flags take one value per occurrence (`-c A -c B`); CLI11's vector options would also
+// swallow the positional arguments that follow (`import -c 'CMD x' FILE`).
+void one_value_per_flag(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option->nonpositional()) {
+      option->allow_extra_args(false);
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands({})) {
+    one_value_per_flag(*sub);
+  }
 }
 
 int run_main(int argc, char** argv) {
@@ -53,6 +76,7 @@ int run_main(int argc, char** argv) {
     Action action = command.setup(*sub, global);
     sub->callback([&chosen, action] { chosen = action; });
   }
+  one_value_per_flag(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
