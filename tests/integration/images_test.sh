@@ -107,6 +107,16 @@ expect 1 "import bad reference" -- "$STRATA" import "$work/busybox.tar" 'UPPER'
 snapshot_store >"$work/after"
 if diff -u "$work/before" "$work/after"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL bad inputs changed the store"; fi
 
+# ---- many strata processes on one store at once -------------------------------------------------
+for i in 1 2 3 4 5 6; do
+  ( "$STRATA" import -c "LABEL n=$i" "$work/busybox.tar" "parallel:$i" >/dev/null &&
+    "$STRATA" tag "parallel:$i" "parallel:tagged-$i" && "$STRATA" images -q >/dev/null ) &
+done
+wait
+expect 0 "parallel imports all listed" -- "$STRATA" images parallel
+[ "$(grep -c '^parallel' "$work/out")" -eq 12 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL parallel: want 12 rows"; cat "$work/out"; }
+expect 0 "system check after parallel writers" -- "$STRATA" system check
+
 # ---- SIGKILL mid-import, in a loop: the store stays consistent ---------------------------------
 mkdir -p "$work/big" && head -c 30000000 /dev/urandom >"$work/big/random.bin"
 tar -C "$work/big" -cf "$work/big.tar" .
