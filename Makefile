@@ -39,6 +39,7 @@ lint:
 demo: build
 	./build/strata parse -f examples/hello/Dockerfile
 	./build/strata parse --format json -f examples/hello/Dockerfile
+	./examples/busybox/demo.sh ./build/strata
 
 # clang-tidy over the project's own sources (STYLE.md §2); slow, so not part of `check`.
 tidy: build
