@@ -54,7 +54,7 @@ struct CapValue {
 CapValue normalise(std::string_view text) {
   std::string name = upper(text);
   if (name == "ALL") {
-    return {.all = true};
+    return CapValue{true, -1};
   }
   if (!name.starts_with("CAP_")) {
     name.insert(0, "CAP_");
@@ -64,7 +64,7 @@ CapValue normalise(std::string_view text) {
   if (it == k_names.end()) {
     throw Error(ErrorKind::usage, fmt::format("unknown capability: {}", quote_untrusted(name)));
   }
-  return {.cap = static_cast<int>(it - k_names.begin())};
+  return CapValue{false, static_cast<int>(it - k_names.begin())};
 }
 
 std::vector<CapValue> normalise_all(std::span<const std::string> values) {
