@@ -18,7 +18,8 @@ using archive_detail::PlannedImage;
 // touched (a blob `publish` reports `already_present`, a snapshot that `get` found beforehand).
 class LoadRollback {
 public:
-  explicit LoadRollback(ImageStore& store) : store_(store) {}
+  // Holds the store's content lock (shared) for the whole load.
+  explicit LoadRollback(ImageStore& store) : store_(store), lock_(store.content_lock()) {}
   LoadRollback(const LoadRollback&) = delete;
   LoadRollback& operator=(const LoadRollback&) = delete;
   ~LoadRollback() {
@@ -36,24 +37,20 @@ public:
   void commit() noexcept { committed_ = true; }
 
 private:
+  // A concurrent load may have found one of our blobs "already present" and be about to reference
+  // it, so nothing is removed under the shared lock: the lock is dropped, and the removal runs
+  // under the exclusive gc lock, sparing whatever an image references by then.
   void undo() noexcept {
-    for (auto it = snapshots_.rbegin(); it != snapshots_.rend(); ++it) {
-      try {
-        std::ignore = store_.snapshots().remove(*it);
-      } catch (const std::exception& e) {
-        log::warn("load: could not remove snapshot {}: {}", it->str(), e.what());
-      }
-    }
-    for (const auto& digest : blobs_) {
-      try {
-        std::ignore = store_.blobs().remove(digest);
-      } catch (const std::exception& e) {
-        log::warn("load: could not remove blob {}: {}", digest.str(), e.what());
-      }
+    lock_.reset();
+    try {
+      store_.remove_unreferenced(blobs_, snapshots_);
+    } catch (const std::exception& e) {
+      log::warn("load: could not roll back: {} (`strata system prune` removes the rest)", e.what());
     }
   }
 
   ImageStore& store_;
+  std::optional<FileLock> lock_;
   std::vector<Digest> blobs_;
   std::vector<Digest> snapshots_;
   bool committed_ = false;
@@ -94,13 +91,12 @@ void unpack(ImageStore& store, const PlannedImage& image, LoadRollback& rollback
 } // namespace
 
 std::vector<LoadedImage> load_archive(ImageStore& store, int fd) {
-  const FileLock lock = store.content_lock();
+  LoadRollback rollback(store);
   ArchiveContents contents = archive_detail::read_archive(store.blobs(), fd);
   const std::vector<PlannedImage> images = archive_detail::plan_images(contents);
   if (images.empty()) {
     archive_detail::fail("the archive contains no images");
   }
-  LoadRollback rollback(store);
   std::set<Digest> published;
   for (const auto& image : images) {
     publish(store, contents, image, published, rollback);

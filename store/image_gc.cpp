@@ -112,6 +112,22 @@ GcResult ImageStore::collect_garbage(const std::vector<Digest>& keep_chains) {
   return result;
 }
 
+void ImageStore::remove_unreferenced(const std::vector<Digest>& blobs,
+                                     const std::vector<Digest>& chains) {
+  const FileLock gc(root() + "/locks/gc.lock", LockMode::exclusive);
+  const Reachable live = reachable(*this, {});
+  for (auto it = chains.rbegin(); it != chains.rend(); ++it) {
+    if (!live.chains.contains(*it)) {
+      std::ignore = snapshots_.remove(*it);
+    }
+  }
+  for (const auto& blob : blobs) {
+    if (!live.blobs.contains(blob)) {
+      std::ignore = blobs_.remove(blob);
+    }
+  }
+}
+
 std::vector<std::string> ImageStore::check() const {
   std::vector<std::string> problems;
   for (const auto& blob : blobs_.list()) {

@@ -101,6 +101,10 @@ public:
   // Removes blobs and snapshots no image references (and no chain in `keep_chains`, e.g. those
   // containers use), plus stale ingest and staging entries. Takes the gc lock exclusively.
   GcResult collect_garbage(const std::vector<Digest>& keep_chains = {});
+  // Removes those of `blobs` and `chains` that no image references, under the exclusive gc lock
+  // (the caller must not hold `content_lock()`): an aborted writer's undo that cannot hurt a
+  // concurrent writer who found the same content already present.
+  void remove_unreferenced(const std::vector<Digest>& blobs, const std::vector<Digest>& chains);
   // Verifies the whole store; returns the list of problems (empty = healthy).
   [[nodiscard]] std::vector<std::string> check() const;
 
