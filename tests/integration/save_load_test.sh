@@ -102,4 +102,21 @@ check "nothing written outside" -- test ! -e "$work/../escaped"
 printf 'not a tar at all' >"$work/bad-garbage.tar"
 rejected "archive" "not an archive" "$work/bad-garbage.tar"
 
+# SIGKILL mid-load, in a loop: the store stays consistent and prune removes the debris.
+mkdir -p "$work/big" && head -c 40000000 /dev/urandom >"$work/big/random.bin"
+tar -C "$work/big" -cf "$work/big-rootfs.tar" .
+"$STRATA" import "$work/big-rootfs.tar" big:1 >/dev/null
+"$STRATA" save -o "$work/big-image.tar" big:1
+"$STRATA" rmi big:1 >/dev/null
+export STRATA_ROOT="$work/kill-root"
+for delay in 0.01 0.03 0.05 0.08 0.12 0.2 0.3 0.5; do
+  "$STRATA" load -i "$work/big-image.tar" >/dev/null 2>&1 &
+  sleep "$delay"; kill -9 $! 2>/dev/null; wait $! 2>/dev/null
+done
+expect 0 "system check after SIGKILLed loads" -- "$STRATA" system check
+expect 0 "prune after SIGKILLed loads" -- "$STRATA" system prune -f
+expect 0 "a full load still works" -- "$STRATA" load -i "$work/big-image.tar"
+contains "Loaded image: big:1" "loaded after the kills"
+expect 0 "system check at the end" -- "$STRATA" system check
+
 finish
