@@ -13,13 +13,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 
 namespace strata::runtime {
 namespace {
 
 // Names without the `CAP_` prefix, indexed by capability number (linux/capability.h).
+// clang-format off
 constexpr std::array<std::string_view, k_last_known_capability + 1> k_names{
     "CHOWN",           "DAC_OVERRIDE",   "DAC_READ_SEARCH", "FOWNER",       "FSETID",
     "KILL",            "SETGID",         "SETUID",          "SETPCAP",      "LINUX_IMMUTABLE",
@@ -33,10 +34,11 @@ constexpr std::array<std::string_view, k_last_known_capability + 1> k_names{
 };
 
 constexpr std::array k_docker_default{
-    CAP_CHOWN,  CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER, CAP_MKNOD,
-    CAP_NET_RAW, CAP_SETGID,          CAP_SETUID,     CAP_SETFCAP, CAP_SETPCAP,
-    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,   CAP_AUDIT_WRITE,
+    CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,  CAP_FOWNER,  CAP_MKNOD,
+    CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,  CAP_SETFCAP, CAP_SETPCAP,
+    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
+// clang-format on
 
 std::string upper(std::string_view text) {
   std::string out(text);

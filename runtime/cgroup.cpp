@@ -282,8 +282,8 @@ void Cgroup::freeze() const {
   } else if (const auto d = dir("freezer")) {
     path = *d + "/freezer.state";
   } else {
-    throw Error(ErrorKind::io, "write freezer.state: the cgroup v1 freezer controller is not mounted",
-                ENOENT);
+    throw Error(ErrorKind::io,
+                "write freezer.state: the cgroup v1 freezer controller is not mounted", ENOENT);
   }
   const bool v2 = layout_.version == CgroupVersion::v2;
   const auto deadline = Clock::now() + k_freeze_timeout;
@@ -308,8 +308,8 @@ void Cgroup::thaw() const {
   } else if (const auto d = dir("freezer")) {
     write_control(*d + "/freezer.state", "THAWED");
   } else {
-    throw Error(ErrorKind::io, "write freezer.state: the cgroup v1 freezer controller is not mounted",
-                ENOENT);
+    throw Error(ErrorKind::io,
+                "write freezer.state: the cgroup v1 freezer controller is not mounted", ENOENT);
   }
 }
 

@@ -74,7 +74,8 @@ public:
   void destroy() const;
 
 private:
-  Cgroup(CgroupLayout layout, std::string name) : layout_(std::move(layout)), name_(std::move(name)) {}
+  Cgroup(CgroupLayout layout, std::string name)
+      : layout_(std::move(layout)), name_(std::move(name)) {}
 
   void make_directories() const;
   void write_limits(const CgroupLimits& limits) const;

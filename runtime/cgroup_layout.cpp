@@ -56,8 +56,8 @@ void add_mount(CgroupMounts& mounts, std::string_view line) {
     mounts.unified = mount_point;
   } else if (fstype == "cgroup") {
     for (const auto& option : split(dash[3], ',')) {
-      const auto* known = std::find(std::begin(k_cgroup_v1_controllers),
-                                    std::end(k_cgroup_v1_controllers), option);
+      const auto* known =
+          std::find(std::begin(k_cgroup_v1_controllers), std::end(k_cgroup_v1_controllers), option);
       if (known != std::end(k_cgroup_v1_controllers)) {
         mounts.v1.emplace(option, mount_point);
       }
@@ -121,8 +121,8 @@ std::vector<CgroupFile> cgroup_limit_files(CgroupVersion version, const CgroupLi
     const auto bytes = std::to_string(*limits.memory_bytes);
     files.push_back({"memory", v2 ? "memory.max" : "memory.limit_in_bytes", bytes});
     // No swap beyond the memory limit: v2 counts swap separately, v1 memsw counts memory + swap.
-    files.push_back({"memory", v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
-                     v2 ? "0" : bytes, true});
+    files.push_back(
+        {"memory", v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes", v2 ? "0" : bytes, true});
   }
   if (limits.pids_max) {
     files.push_back(

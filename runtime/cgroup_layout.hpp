@@ -33,8 +33,8 @@ inline constexpr std::string_view k_cgroup_v1_controllers[] = {"memory", "pids",
 
 // The cgroup mounts found in a mountinfo text.
 struct CgroupMounts {
-  std::optional<std::string> unified;        // the first cgroup2 mount point
-  std::map<std::string, std::string> v1;     // controller → mount point (first mount wins)
+  std::optional<std::string> unified;    // the first cgroup2 mount point
+  std::map<std::string, std::string> v1; // controller → mount point (first mount wins)
 };
 
 struct CgroupLayout {

@@ -35,27 +35,42 @@ using SeccompCtx = std::unique_ptr<void, CtxDeleter>;
 std::uint32_t to_libseccomp(SeccompAction action, std::optional<int> err) {
   const auto code = static_cast<std::uint16_t>(err.value_or(EPERM));
   switch (action) {
-  case SeccompAction::kill_thread: return SCMP_ACT_KILL;
-  case SeccompAction::kill_process: return SCMP_ACT_KILL_PROCESS;
-  case SeccompAction::trap: return SCMP_ACT_TRAP;
-  case SeccompAction::errno_ret: return SCMP_ACT_ERRNO(code);
-  case SeccompAction::trace: return SCMP_ACT_TRACE(code);
-  case SeccompAction::allow: return SCMP_ACT_ALLOW;
-  case SeccompAction::log: return SCMP_ACT_LOG;
-  case SeccompAction::notify: break;
+  case SeccompAction::kill_thread:
+    return SCMP_ACT_KILL;
+  case SeccompAction::kill_process:
+    return SCMP_ACT_KILL_PROCESS;
+  case SeccompAction::trap:
+    return SCMP_ACT_TRAP;
+  case SeccompAction::errno_ret:
+    return SCMP_ACT_ERRNO(code);
+  case SeccompAction::trace:
+    return SCMP_ACT_TRACE(code);
+  case SeccompAction::allow:
+    return SCMP_ACT_ALLOW;
+  case SeccompAction::log:
+    return SCMP_ACT_LOG;
+  case SeccompAction::notify:
+    break;
   }
   throw Error(ErrorKind::unsupported, "seccomp action SCMP_ACT_NOTIFY is not supported");
 }
 
 scmp_compare to_libseccomp(SeccompOp op) {
   switch (op) {
-  case SeccompOp::not_equal: return SCMP_CMP_NE;
-  case SeccompOp::less: return SCMP_CMP_LT;
-  case SeccompOp::less_equal: return SCMP_CMP_LE;
-  case SeccompOp::equal: return SCMP_CMP_EQ;
-  case SeccompOp::greater_equal: return SCMP_CMP_GE;
-  case SeccompOp::greater: return SCMP_CMP_GT;
-  case SeccompOp::masked_equal: return SCMP_CMP_MASKED_EQ;
+  case SeccompOp::not_equal:
+    return SCMP_CMP_NE;
+  case SeccompOp::less:
+    return SCMP_CMP_LT;
+  case SeccompOp::less_equal:
+    return SCMP_CMP_LE;
+  case SeccompOp::equal:
+    return SCMP_CMP_EQ;
+  case SeccompOp::greater_equal:
+    return SCMP_CMP_GE;
+  case SeccompOp::greater:
+    return SCMP_CMP_GT;
+  case SeccompOp::masked_equal:
+    return SCMP_CMP_MASKED_EQ;
   }
   return SCMP_CMP_EQ;
 }
@@ -63,15 +78,24 @@ scmp_compare to_libseccomp(SeccompOp op) {
 // Go's GOARCH for the native libseccomp architecture, as `includes.arches` spells it.
 std::string_view native_go_arch() {
   switch (seccomp_arch_native()) {
-  case SCMP_ARCH_X86_64: return "amd64";
-  case SCMP_ARCH_X86: return "386";
-  case SCMP_ARCH_X32: return "x32";
-  case SCMP_ARCH_AARCH64: return "arm64";
-  case SCMP_ARCH_ARM: return "arm";
-  case SCMP_ARCH_PPC64LE: return "ppc64le";
-  case SCMP_ARCH_S390X: return "s390x";
-  case SCMP_ARCH_RISCV64: return "riscv64";
-  default: return "unknown";
+  case SCMP_ARCH_X86_64:
+    return "amd64";
+  case SCMP_ARCH_X86:
+    return "386";
+  case SCMP_ARCH_X32:
+    return "x32";
+  case SCMP_ARCH_AARCH64:
+    return "arm64";
+  case SCMP_ARCH_ARM:
+    return "arm";
+  case SCMP_ARCH_PPC64LE:
+    return "ppc64le";
+  case SCMP_ARCH_S390X:
+    return "s390x";
+  case SCMP_ARCH_RISCV64:
+    return "riscv64";
+  default:
+    return "unknown";
   }
 }
 
@@ -213,8 +237,7 @@ std::vector<sock_filter> export_bpf(void* ctx) {
 } // namespace
 
 SeccompProgram compile_seccomp(const SeccompProfile& profile, CapabilitySet caps) {
-  const std::uint32_t default_action =
-      to_libseccomp(profile.default_action, profile.default_errno);
+  const std::uint32_t default_action = to_libseccomp(profile.default_action, profile.default_errno);
   const SeccompCtx ctx(seccomp_init(default_action));
   if (!ctx) {
     throw Error(ErrorKind::io, "seccomp init failed");

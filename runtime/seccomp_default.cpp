@@ -135,9 +135,9 @@ void add_capability_rules(std::vector<SeccompRule>& rules) {
   rules.push_back(allow_with_cap("chroot", "CAP_SYS_CHROOT"));
   rules.push_back(allow_with_cap("delete_module init_module finit_module", "CAP_SYS_MODULE"));
   rules.push_back(allow_with_cap("acct", "CAP_SYS_PACCT"));
-  rules.push_back(allow_with_cap(
-      "kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace",
-      "CAP_SYS_PTRACE"));
+  rules.push_back(
+      allow_with_cap("kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace",
+                     "CAP_SYS_PTRACE"));
   rules.push_back(allow_with_cap("iopl ioperm", "CAP_SYS_RAWIO"));
   rules.push_back(
       allow_with_cap("settimeofday stime clock_settime clock_settime64", "CAP_SYS_TIME"));

@@ -104,9 +104,8 @@ bool lists_member(std::string_view members, std::string_view name) {
 // Names as Docker prints them when they are plain; anything else quoted and escaped, since the
 // spec may come from an untrusted image config.
 std::string display(std::string_view name) {
-  const bool plain = name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
-    return c > ' ' && c < 0x7f;
-  });
+  const bool plain = name.size() <= 100 && std::all_of(name.begin(), name.end(),
+                                                       [](char c) { return c > ' ' && c < 0x7f; });
   return plain ? std::string(name) : quote_untrusted(name);
 }
 
@@ -146,9 +145,9 @@ gid_t resolve_group(const std::string* group, std::string_view name) {
     });
   }
   if (!found && !gid) {
-    throw Error(ErrorKind::not_found,
-                fmt::format("unable to find group {}: no matching entries in group file",
-                            display(name)));
+    throw Error(
+        ErrorKind::not_found,
+        fmt::format("unable to find group {}: no matching entries in group file", display(name)));
   }
   const long value = found ? *found : *gid;
   check_range(value);

@@ -77,11 +77,10 @@ std::string render(const std::vector<CgroupFile>& files) {
 
 TEST(CgroupLimitFiles, V2) {
   const CgroupLimits limits{64 << 20, 100, 1.5};
-  EXPECT_EQ(render(cgroup_limit_files(CgroupVersion::v2, limits)),
-            "memory:memory.max=67108864\n"
-            "memory:memory.swap.max=0?\n"
-            "pids:pids.max=100\n"
-            "cpu:cpu.max=150000 100000\n");
+  EXPECT_EQ(render(cgroup_limit_files(CgroupVersion::v2, limits)), "memory:memory.max=67108864\n"
+                                                                   "memory:memory.swap.max=0?\n"
+                                                                   "pids:pids.max=100\n"
+                                                                   "cpu:cpu.max=150000 100000\n");
 }
 
 TEST(CgroupLimitFiles, V1) {

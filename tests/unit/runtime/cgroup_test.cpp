@@ -168,8 +168,8 @@ TEST_P(CgroupTest, MissingControllerIsAnErrorNamingTheFile) {
     std::ignore = Cgroup::create(layout_, name, {64 << 20, std::nullopt, std::nullopt});
     FAIL() << "no error";
   } catch (const Error& e) {
-    const std::string file = GetParam() == CgroupVersion::v1 ? "memory.limit_in_bytes"
-                                                              : "memory.max";
+    const std::string file =
+        GetParam() == CgroupVersion::v1 ? "memory.limit_in_bytes" : "memory.max";
     EXPECT_EQ(e.kind(), ErrorKind::io);
     EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("memory controller"), std::string::npos) << e.what();

@@ -25,8 +25,8 @@ namespace {
 
 // In a forked child: no_new_privs, install `program`, then run `probe`; the exit code is 0 when
 // every expectation held, else a small number naming the failed check.
-template <typename Probe> testing::ChildResult run_confined(const SeccompProgram& program,
-                                                            Probe probe) {
+template <typename Probe>
+testing::ChildResult run_confined(const SeccompProgram& program, Probe probe) {
   return testing::run_in_child([&](int out) {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || program.install() != 0) {
       testing::child_write(out, "install failed");
@@ -37,7 +37,9 @@ template <typename Probe> testing::ChildResult run_confined(const SeccompProgram
 }
 
 // `errno` of a raw system call, 0 on success.
-int err_of(long rc) { return rc < 0 ? errno : 0; }
+int err_of(long rc) {
+  return rc < 0 ? errno : 0;
+}
 
 TEST(Seccomp, DefaultProfileAllowsTheCommonAndBlocksTheDangerous) {
   const auto program = compile_seccomp(default_seccomp_profile(), docker_default_capabilities());
@@ -125,8 +127,8 @@ TEST_F(SeccompFile, CustomProfileFromFile) {
   const std::string dir = dir_.path();
   const auto result = run_confined(program, [&](int) {
     const bool ok = err_of(::mkdir((dir + "/x").c_str(), 0755)) == EACCES &&
-                    err_of(::syscall(SYS_getppid)) == EPERM &&
-                    err_of(::fchmod(0, 0777)) == EPERM && ::getpid() > 0;
+                    err_of(::syscall(SYS_getppid)) == EPERM && err_of(::fchmod(0, 0777)) == EPERM &&
+                    ::getpid() > 0;
     return ok ? 0 : 1;
   });
   EXPECT_EQ(result.exit_code, 0);
@@ -155,7 +157,8 @@ TEST_F(SeccompFile, MalformedProfilesNameTheFile) {
             "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]})");
   EXPECT_NE(error_of(path).find("use either 'architectures' or 'archMap'"), std::string::npos);
   write(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"],
-            "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
+            "action": "SCMP_ACT_ERRNO",
+            "args": [{"index": 9, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
   EXPECT_NE(error_of(path).find("index 9"), std::string::npos);
   write("[]");
   EXPECT_NE(error_of(path).find(path), std::string::npos);
@@ -171,8 +174,7 @@ TEST(SeccompOption, UnconfinedAndBuiltin) {
 }
 
 TEST(SeccompOption, NotifyIsUnsupported) {
-  const auto profile = parse_seccomp_profile(
-      R"({"defaultAction": "SCMP_ACT_NOTIFY"})", "inline");
+  const auto profile = parse_seccomp_profile(R"({"defaultAction": "SCMP_ACT_NOTIFY"})", "inline");
   try {
     std::ignore = compile_seccomp(profile, {});
     FAIL();
