@@ -85,7 +85,7 @@ std::vector<Digest> ImageStore::unpack(const ImageDetail& image) {
                                                     layer.digest.str(),
                                                     r.compressed_digest->str()));
       }
-      return FilledLayer{r.diff_id, r.bytes};
+      return FilledLayer{r.diff_id, r.content_bytes};
     });
   }
   return chains;

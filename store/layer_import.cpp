@@ -122,7 +122,7 @@ ImportedLayer import_layer(ImageStore& store, int input_fd,
       if (pump.error) {
         std::rethrow_exception(pump.error);
       }
-      return FilledLayer{applied->diff_id, applied->bytes};
+      return FilledLayer{applied->diff_id, applied->content_bytes};
     });
   } catch (...) {
     apply_error = std::current_exception();

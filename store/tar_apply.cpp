@@ -253,6 +253,7 @@ ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyOptions& opt
   stream.open();
   TreeApplier writer(target_dir_fd, options.privileged, options.whiteouts);
   std::uint64_t entries = 0;
+  std::uint64_t content_bytes = 0;
   for (;;) {
     archive_entry* e = nullptr;
     const int r = archive_read_next_header(stream.tar(), &e);
@@ -271,11 +272,14 @@ ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyOptions& opt
       continue;
     }
     writer.apply(entry, [&](int fd) { write_content(stream.tar(), stream, fd, entry.path); });
+    if (entry.type == EntryType::file) {
+      content_bytes += static_cast<std::uint64_t>(archive_entry_size(e));
+    }
   }
   writer.finish();
   stream.drain();
   ApplyResult result{stream.finish_diff_id(), stream.finish_digest(), entries, stream.tar_bytes(),
-                     writer.skipped_devices()};
+                     writer.skipped_devices(), content_bytes};
   return result;
 }
 

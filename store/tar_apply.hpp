@@ -79,6 +79,7 @@ struct ApplyResult {
   std::uint64_t entries = 0;               // tar entries read, whiteouts included
   std::uint64_t bytes = 0;                 // uncompressed tar stream size
   std::uint64_t skipped_devices = 0;       // device nodes not created (unprivileged)
+  std::uint64_t content_bytes = 0;         // regular-file content (docker's layer SIZE)
 };
 
 // How whiteout entries are applied (see "Whiteouts" above).
