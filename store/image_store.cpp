@@ -110,13 +110,13 @@ std::vector<ImageRecord> ImageStore::list() const {
     auto it = std::find_if(out.begin(), out.end(),
                            [&](const ImageRecord& r) { return r.manifest.digest == entry.digest; });
     if (it == out.end()) {
-      Digest id = entry.digest; // replaced below; a missing manifest is reported by check()
+      std::optional<Digest> id;
       try {
         id = Manifest::parse(blobs_.read_blob(entry.digest), entry.digest.str()).config.digest;
       } catch (const Error&) {
         continue; // unreadable entries are invisible here; `system check` reports them
       }
-      out.push_back({entry_for(entry, std::nullopt), id, {}});
+      out.push_back({entry_for(entry, std::nullopt), *id, {}});
       it = std::prev(out.end());
     }
     if (auto name = name_of(entry)) {
@@ -142,17 +142,16 @@ ImageDetail ImageStore::load(const ImageRecord& record) const {
 
 std::optional<ImageRecord> ImageStore::try_resolve(std::string_view text) const {
   const auto images = list();
-  const auto ref = Reference::try_parse(text);
-  for (const auto& image : ref ? images : std::vector<ImageRecord>{}) {
-    if (ref->digest()) { // NAME@DIGEST: the digest decides, as in docker
-      if (image.manifest.digest == *ref->digest()) {
+  // A name first: NAME[:TAG], or NAME@DIGEST where the digest decides (as in docker).
+  if (const auto ref = Reference::try_parse(text)) {
+    const Reference tagged = ref->with_default_tag();
+    for (const auto& image : images) {
+      const bool hit = ref->digest() ? image.manifest.digest == *ref->digest()
+                                     : std::find(image.names.begin(), image.names.end(),
+                                                 tagged) != image.names.end();
+      if (hit) {
         return image;
       }
-      continue;
-    }
-    const Reference tagged = ref->with_default_tag();
-    if (std::find(image.names.begin(), image.names.end(), tagged) != image.names.end()) {
-      return image;
     }
   }
   // Then an ID or manifest digest, full or a unique prefix (docker tries names first too).
