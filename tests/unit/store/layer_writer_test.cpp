@@ -329,6 +329,10 @@ TEST_F(LayerWriter, OverlayWhiteoutsConvertBothWays) {
   set_xattr(src_ + "/f", "user.keep", "k");
 
   const auto blob = write(with(Compression::none, LayerSource::overlay_upper));
+  const auto raw = read_file(blob_path(blob));
+  EXPECT_NE(raw.find("SCHILY.xattr.user.keep=k"), std::string::npos);
+  EXPECT_EQ(raw.find("LIBARCHIVE.xattr"), std::string::npos); // Go readers know only SCHILY
+  EXPECT_EQ(raw.find("overlay."), std::string::npos);
   const auto listed = list_tar(blob_path(blob));
   EXPECT_EQ(names_of(listed), (std::vector<std::string>{"d/", "d/.wh.w", "f", ".wh.gone", "opq/",
                                                         "opq/.wh..wh..opq", "opq/new"}));
