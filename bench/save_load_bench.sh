@@ -40,7 +40,7 @@ hyperfine --runs "$runs" --warmup 1 --export-json "$W/hyperfine.json" \
   -n "podman load" -p "rm -rf $W/load-podman" "$(pod load-podman) load -i $W/podman.tar" \
   -n "strata import" -p "rm -rf $W/import-strata" \
   "STRATA_ROOT=$W/import-strata $strata import $W/rootfs.tar big:latest" \
-  -n "podman import" -p "rm -rf $W/import-podman" "$(pod import-podman) import $W/rootfs.tar big:latest"
+  -n "podman import" -p "rm -rf $W/ip" "$(pod ip) import $W/rootfs.tar big:latest"
 
 rss() { # peak RSS in MB of one run of the command
   /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.0f", $6 / 1024}'
@@ -50,9 +50,9 @@ rss_ss=$(rss "$strata" save -o "$W/out-strata.tar" big:latest)
 rss_ps=$(rss $(pod src) save -o "$W/out-podman.tar" big:latest)
 rss_sl=$(STRATA_ROOT=$W/load-strata rss "$strata" load -i "$W/strata.tar")
 rss_pl=$(rss $(pod load-podman) load -i "$W/podman.tar")
-rm -rf "$W/import-strata" "$W/import-podman"
+rm -rf "$W/import-strata" "$W/ip"
 rss_si=$(STRATA_ROOT=$W/import-strata rss "$strata" import "$W/rootfs.tar" big:latest)
-rss_pi=$(rss $(pod import-podman) import "$W/rootfs.tar" big:latest)
+rss_pi=$(rss $(pod ip) import "$W/rootfs.tar" big:latest)
 
 archive_mb=$(( $(stat -c %s "$W/strata.tar") / 1048576 ))
 python3 - "$W/hyperfine.json" "$archive_mb" "$rss_ss" "$rss_ps" "$rss_sl" "$rss_pl" "$rss_si" "$rss_pi" \
