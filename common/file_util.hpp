@@ -1,9 +1,10 @@
 #pragma once
-// Small whole-file helpers for trusted paths (the CLI's own inputs). Bounded: a file larger than
-// `max_bytes` is an error rather than an allocation of its size.
+// Small file and directory helpers. `read_file` is for trusted paths (the CLI's own inputs) and is
+// bounded: a file larger than `max_bytes` is an error rather than an allocation of its size.
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace strata {
 
@@ -12,5 +13,13 @@ inline constexpr std::size_t k_default_max_file = 64UL * 1024 * 1024;
 // Reads `path` ("-" = standard input) whole. Throws `Error{not_found}` for a missing file and
 // `Error{io}` for other failures, naming the path.
 [[nodiscard]] std::string read_file(const std::string& path, std::size_t max_bytes = k_default_max_file);
+
+// The entry names of the directory `dir_fd` (borrowed; O_PATH is fine), without "." and "..", in
+// readdir order. Reads through a fresh open file description (`openat(dir_fd, ".")`), so it never
+// moves `dir_fd`'s offset and concurrent listings do not interfere. Throws `Error{io}` naming
+// `label`.
+[[nodiscard]] std::vector<std::string> list_directory(int dir_fd, const std::string& label);
+// As above for the directory at `path` (not followed if it is a symlink).
+[[nodiscard]] std::vector<std::string> list_directory(const std::string& path);
 
 } // namespace strata

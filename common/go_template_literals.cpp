@@ -2,6 +2,7 @@
 // number syntax of text/template (ints in any base, floats, underscores).
 
 #include "common/go_template_ast.hpp"
+#include "common/go_template_value.hpp"
 
 #include <charconv>
 #include <cstdlib>
@@ -12,23 +13,6 @@ namespace strata::go_template {
 
 namespace {
 
-void append_utf8(std::string& out, std::uint32_t rune) {
-  if (rune < 0x80) {
-    out += static_cast<char>(rune);
-  } else if (rune < 0x800) {
-    out += static_cast<char>(0xc0 | (rune >> 6));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  } else if (rune < 0x10000) {
-    out += static_cast<char>(0xe0 | (rune >> 12));
-    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (rune >> 18));
-    out += static_cast<char>(0x80 | ((rune >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  }
-}
 
 std::optional<std::uint32_t> parse_digits(std::string_view s, std::size_t& i, std::size_t count,
                                           int base) {
@@ -190,6 +174,24 @@ std::optional<nlohmann::json> parse_number(std::string_view text, Tok type) {
     return std::nullopt;
   }
   return nlohmann::json(value);
+}
+
+void append_utf8(std::string& out, std::uint32_t rune) {
+  if (rune < 0x80) {
+    out += static_cast<char>(rune);
+  } else if (rune < 0x800) {
+    out += static_cast<char>(0xc0 | (rune >> 6));
+    out += static_cast<char>(0x80 | (rune & 0x3f));
+  } else if (rune < 0x10000) {
+    out += static_cast<char>(0xe0 | (rune >> 12));
+    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (rune & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (rune >> 18));
+    out += static_cast<char>(0x80 | ((rune >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (rune & 0x3f));
+  }
 }
 
 } // namespace strata::go_template

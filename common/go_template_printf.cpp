@@ -86,21 +86,7 @@ std::string utf8_encode(unsigned long long rune) {
     rune = 0xfffd;
   }
   std::string out;
-  if (rune < 0x80) {
-    out += static_cast<char>(rune);
-  } else if (rune < 0x800) {
-    out += static_cast<char>(0xc0 | (rune >> 6));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  } else if (rune < 0x10000) {
-    out += static_cast<char>(0xe0 | (rune >> 12));
-    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (rune >> 18));
-    out += static_cast<char>(0x80 | ((rune >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (rune & 0x3f));
-  }
+  append_utf8(out, static_cast<std::uint32_t>(rune));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <stdexcept>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -75,5 +76,8 @@ struct FuncError : std::runtime_error {
 // (spaces between all operands, then a newline).
 [[nodiscard]] std::string go_sprint(std::span<const Value> args);
 [[nodiscard]] std::string go_sprintln(std::span<const Value> args);
+
+// Appends `rune` to `out` as UTF-8 (the caller has replaced invalid runes).
+void append_utf8(std::string& out, std::uint32_t rune);
 
 } // namespace strata::go_template

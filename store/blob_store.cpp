@@ -1,6 +1,5 @@
 #include "store/blob_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/file_util.hpp"
 #include "common/log.hpp"
 #include "common/scope_exit.hpp"
 #include "common/temp_dir.hpp"
@@ -58,32 +58,6 @@ UniqueFd open_directory(int dirfd, const std::string& name, const std::string& l
   return fd;
 }
 
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { std::ignore = ::closedir(dir); }
-};
-
-// The entry names in `dirfd` (without "." and ".."), read through a fresh open file description
-// so that concurrent listings do not share a directory offset.
-std::vector<std::string> list_names(int dirfd, const std::string& label) {
-  UniqueFd fd = open_directory(dirfd, ".", label);
-  const std::unique_ptr<DIR, DirCloser> dir(::fdopendir(fd.get()));
-  if (!dir) {
-    throw_errno("read directory", label);
-  }
-  std::ignore = fd.release(); // owned by `dir` now
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
-  if (errno != 0) {
-    throw_errno("read directory", label);
-  }
-  return names;
-}
 
 // ---- Writing ------------------------------------------------------------------------------------
 
@@ -486,7 +460,7 @@ bool BlobStore::remove(const Digest& digest) {
 
 std::vector<Digest> BlobStore::list() const {
   std::vector<Digest> out;
-  for (const auto& name : list_names(blobs_fd_.get(), path(k_blobs_dir))) {
+  for (const auto& name : list_directory(blobs_fd_.get(), path(k_blobs_dir))) {
     if (auto digest = Digest::try_parse("sha256:" + name)) {
       out.push_back(*digest);
     } else {
@@ -502,7 +476,7 @@ std::size_t BlobStore::remove_stale_ingests() {
   const std::string ingest_dir = path(k_ingest_dir);
   const UniqueFd dir = open_directory(AT_FDCWD, ingest_dir, ingest_dir);
   std::size_t removed = 0;
-  for (const auto& name : list_names(dir.get(), ingest_dir)) {
+  for (const auto& name : list_directory(dir.get(), ingest_dir)) {
     if (remove_if_stale(dir.get(), ingest_dir, name)) {
       ++removed;
     }

@@ -1,6 +1,6 @@
 // ImageStore's whole-store operations: unpacking into snapshots, garbage collection and the
 // consistency check behind `strata system check`.
-#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/file_util.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "store/image_store.hpp"
@@ -51,16 +52,14 @@ Reachable reachable(const ImageStore& store, const std::vector<Digest>& keep_cha
 // AtomicFile temporaries left in the root by a crashed metadata writer (".index.json.tmp.*").
 std::size_t remove_stale_temp_files(const std::string& root) {
   std::size_t removed = 0;
-  const std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(root.c_str()), ::closedir);
+  const UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!dir) {
-    throw_errno("read directory", root);
+    throw_errno("open directory", root);
   }
-  while (const dirent* e = ::readdir(dir.get())) {
-    const std::string_view name = e->d_name;
-    if (name.starts_with(".") && name.find(".tmp.") != std::string_view::npos) {
-      if (::unlinkat(::dirfd(dir.get()), e->d_name, 0) == 0) {
-        ++removed;
-      }
+  for (const auto& name : list_directory(dir.get(), root)) {
+    if (name.starts_with(".") && name.find(".tmp.") != std::string::npos &&
+        ::unlinkat(dir.get(), name.c_str(), 0) == 0) {
+      ++removed;
     }
   }
   return removed;

@@ -1,7 +1,6 @@
 // The tree side of the layer writer: a depth-first walk over directory fds, sorted, never
 // following a symlink, with overlayfs whiteout conversion (see store/layer_writer.hpp).
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/file_util.hpp"
 #include "common/unique_fd.hpp"
 #include "store/layer_writer_internal.hpp"
 
@@ -25,37 +25,9 @@ constexpr std::size_t k_read_size = 1UL << 20;
 constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 constexpr std::string_view k_whiteout_prefix = ".wh.";
 
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { std::ignore = closedir(dir); }
-};
-
 // The names in the directory `dir_fd`, sorted bytewise, without "." and "..".
 std::vector<std::string> sorted_names(int dir_fd, const std::string& path) {
-  const int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) {
-    throw_errno("dup", path);
-  }
-  std::unique_ptr<DIR, DirCloser> dir(fdopendir(dup_fd));
-  if (!dir) {
-    const int err = errno;
-    std::ignore = UniqueFd(dup_fd);
-    throw_errno("opendir", path, err);
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    const dirent* ent = readdir(dir.get());
-    if (ent == nullptr) {
-      if (errno != 0) {
-        throw_errno("readdir", path);
-      }
-      break;
-    }
-    const std::string_view name = ent->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
+  std::vector<std::string> names = list_directory(dir_fd, path);
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -1,6 +1,5 @@
 #include "store/snapshot_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,18 +138,8 @@ SnapshotInfo SnapshotStore::publish(StagingDir& staging, int fs_fd, SnapshotInfo
 
 std::vector<Digest> SnapshotStore::list() const {
   std::vector<Digest> out;
-  const std::string dir = root_ + "/snapshots";
-  UniqueFd fd = open_dir_at(AT_FDCWD, dir, dir);
-  struct Closer {
-    void operator()(DIR* d) const noexcept { std::ignore = ::closedir(d); }
-  };
-  const std::unique_ptr<DIR, Closer> stream(::fdopendir(fd.get()));
-  if (!stream) {
-    throw_errno("read directory", dir);
-  }
-  std::ignore = fd.release();
-  while (const dirent* e = ::readdir(stream.get())) {
-    if (auto d = Digest::try_parse(std::string("sha256:") + e->d_name)) {
+  for (const auto& name : list_directory(root_ + "/snapshots")) {
+    if (auto d = Digest::try_parse("sha256:" + name)) {
       out.push_back(*d);
     }
   }

@@ -1,6 +1,5 @@
 #include "store/staging.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/file_util.hpp"
 #include "common/log.hpp"
 #include "common/scope_exit.hpp"
 #include "common/temp_dir.hpp"
@@ -28,26 +28,6 @@ UniqueFd open_dir(const std::string& path) {
   return fd;
 }
 
-struct DirCloser {
-  void operator()(DIR* d) const noexcept { std::ignore = ::closedir(d); }
-};
-
-std::vector<std::string> names_in(const std::string& dir) {
-  UniqueFd fd = open_dir(dir);
-  const std::unique_ptr<DIR, DirCloser> stream(::fdopendir(fd.get()));
-  if (!stream) {
-    throw_errno("read directory", dir);
-  }
-  std::ignore = fd.release();
-  std::vector<std::string> out;
-  while (const dirent* e = ::readdir(stream.get())) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") {
-      out.emplace_back(name);
-    }
-  }
-  return out;
-}
 
 } // namespace
 
@@ -88,7 +68,7 @@ bool StagingDir::publish_as(const std::string& target) {
 
 std::size_t remove_stale_staging(const std::string& dir) {
   std::size_t removed = 0;
-  for (const auto& name : names_in(dir)) {
+  for (const auto& name : list_directory(dir)) {
     const std::string full = dir + "/" + name;
     UniqueFd fd(::open(full.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {

@@ -1,7 +1,6 @@
 // Whiteouts for `apply_layer`, in both `WhiteoutMode`s, and the removal helpers they share with
 // store/tar_apply_entry.cpp. Removal walks directory fds and never follows a symlink.
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,15 +13,12 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/file_util.hpp"
 #include "common/in_root.hpp"
 #include "store/tar_apply.hpp"
 
 namespace strata::store::tar_apply_detail {
 namespace {
-
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { std::ignore = closedir(dir); }
-};
 
 constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 constexpr std::string_view k_opaque_xattr = "trusted.overlay.opaque";
@@ -41,34 +37,6 @@ std::string join(const std::string& dir, std::string_view name) {
   return dir.empty() ? std::string(name) : fmt::format("{}/{}", dir, name);
 }
 
-std::vector<std::string> list_dir(int dir_fd, const std::string& what) {
-  const int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) {
-    throw_errno("dup", what);
-  }
-  std::unique_ptr<DIR, DirCloser> dir(fdopendir(dup_fd));
-  if (!dir) {
-    const int err = errno;
-    std::ignore = UniqueFd(dup_fd);
-    throw_errno("opendir", what, err);
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    const dirent* ent = readdir(dir.get());
-    if (ent == nullptr) {
-      if (errno != 0) {
-        throw_errno("readdir", what);
-      }
-      break;
-    }
-    const std::string_view name = ent->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
-  return names;
-}
 
 void remove_at(int dir_fd, const std::string& name) {
   struct stat st{};
@@ -83,7 +51,7 @@ void remove_at(int dir_fd, const std::string& name) {
     if (!child) {
       throw_errno("open", name);
     }
-    for (const auto& sub : list_dir(child.get(), name)) {
+    for (const auto& sub : list_directory(child.get(), name)) {
       remove_at(child.get(), sub);
     }
     if (unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
@@ -121,7 +89,7 @@ void TreeApplier::whiteout(const std::string& path) {
 
 // Removes everything below `dir_fd` (whose clean path is `rel`) not written by this layer.
 void TreeApplier::clear_dir(int dir_fd, const std::string& rel) {
-  for (const auto& name : list_dir(dir_fd, rel)) {
+  for (const auto& name : list_directory(dir_fd, rel)) {
     const auto child = join(rel, name);
     if (!keep_.contains(child)) {
       remove_at(dir_fd, name);
