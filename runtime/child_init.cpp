@@ -1,0 +1,207 @@
+// The child between clone and execve (child_init.hpp). Only system calls and the noexcept,
+// non-allocating helpers of rootfs.cpp, capabilities.cpp and seccomp.cpp. Credentials are changed
+// with raw system calls: glibc's setuid would try to broadcast to threads copied from a possibly
+// multi-threaded parent, which do not exist in this process.
+
+#include "runtime/child_init.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+
+namespace strata::runtime {
+namespace {
+
+[[noreturn]] void report_and_exit(int fd, ChildFailure failure) noexcept {
+  const ChildFailure report = failure;
+  std::ignore = ::write(fd, &report, sizeof report);
+  ::_exit(1);
+}
+
+ChildFailure fail(ChildStep step) noexcept {
+  return {step, errno != 0 ? errno : EIO};
+}
+
+bool read_full(int fd, void* buffer, std::size_t size) noexcept {
+  auto* bytes = static_cast<char*>(buffer);
+  while (size > 0) {
+    const ssize_t n = ::read(fd, bytes, size);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+int loopback_up() noexcept {
+  const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    return -1;
+  }
+  ifreq request{};
+  std::memcpy(request.ifr_name, "lo", 3);
+  int rc = ::ioctl(sock, SIOCGIFFLAGS, &request);
+  if (rc == 0) {
+    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+    rc = ::ioctl(sock, SIOCSIFFLAGS, &request);
+  }
+  const int saved = errno;
+  ::close(sock);
+  errno = saved;
+  return rc;
+}
+
+ChildFailure prepare_namespaces(const ChildPlan& plan) noexcept {
+  if (plan.network == NetworkMode::none && loopback_up() != 0) {
+    return fail(ChildStep::loopback);
+  }
+  if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
+    return fail(ChildStep::hostname);
+  }
+  return setup_rootfs(plan.rootfs);
+}
+
+// setgroups/setgid/setuid keeping the permitted set (PR_SET_KEEPCAPS), then the effective set
+// restored so `apply_capabilities` may shrink the bounding set.
+ChildFailure switch_user(const UserMessage& user) noexcept {
+  if (::syscall(SYS_setgroups, user.group_count, user.groups) != 0 ||
+      ::syscall(SYS_setresgid, user.gid, user.gid, user.gid) != 0) {
+    return fail(ChildStep::set_groups);
+  }
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 ||
+      ::syscall(SYS_setresuid, user.uid, user.uid, user.uid) != 0 ||
+      ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+    return fail(ChildStep::set_uid);
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) {
+    return fail(ChildStep::capabilities);
+  }
+  for (auto& d : data) {
+    d.effective = d.permitted;
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) {
+    return fail(ChildStep::capabilities);
+  }
+  return {};
+}
+
+// CVE-2024-21626: a cwd outside the new root (a leaked fd, a racing mount) shows up as a getcwd
+// failure or a path not starting with '/'.
+ChildFailure enter_cwd(const ChildPlan& plan) noexcept {
+  if (::chdir(plan.cwd.c_str()) != 0) {
+    return fail(ChildStep::chdir);
+  }
+  char buffer[PATH_MAX];
+  if (::getcwd(buffer, sizeof buffer) == nullptr) {
+    return fail(ChildStep::getcwd);
+  }
+  if (buffer[0] != '/') {
+    return {ChildStep::getcwd, ENOENT};
+  }
+  return {};
+}
+
+ChildFailure stdin_from_dev_null() noexcept {
+  const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::dup2(fd, STDIN_FILENO) < 0) {
+    return fail(ChildStep::stdin_null);
+  }
+  ::close(fd);
+  return {};
+}
+
+ChildFailure lock_down(const ChildPlan& plan) noexcept {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return fail(ChildStep::no_new_privs);
+  }
+  if (const int err = apply_capabilities(plan.capabilities); err != 0) {
+    return {ChildStep::capabilities, err};
+  }
+  // Everything but the report pipe (close-on-exec: EOF tells the parent that exec worked).
+  const auto keep = static_cast<unsigned>(plan.report_write);
+  if ((keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0) ||
+      ::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) {
+    return fail(ChildStep::close_fds);
+  }
+  if (plan.seccomp) {
+    if (const int err = plan.seccomp->install(); err != 0) {
+      return {ChildStep::seccomp, err};
+    }
+  }
+  return {};
+}
+
+// execvp's loop over the precomputed candidates (exec_path.hpp).
+int exec_candidates(const ChildPlan& plan) noexcept {
+  int result = ENOENT;
+  for (char* const* candidate = plan.candidates.data(); *candidate != nullptr; ++candidate) {
+    ::execve(*candidate, plan.argv.data(), plan.envp.data());
+    const int err = errno;
+    if (err == EACCES) {
+      result = EACCES;
+    } else if (err != ENOENT && err != ENOTDIR) {
+      return err;
+    }
+  }
+  return result;
+}
+
+} // namespace
+
+void child_main(ChildPlan& plan) noexcept {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  ::close(plan.sync_write);
+  ::close(plan.report_read);
+  ::sigprocmask(SIG_SETMASK, &plan.saved_mask, nullptr);
+  const int report = plan.report_write;
+  char go = 0;
+  if (!read_full(plan.sync_read, &go, 1)) {
+    ::_exit(1); // the parent gave up before letting us go
+  }
+  if (const ChildFailure f = prepare_namespaces(plan); f.err != 0) {
+    report_and_exit(report, f);
+  }
+  const ChildFailure ready{ChildStep::ready, 0};
+  std::ignore = ::write(report, &ready, sizeof ready);
+  UserMessage& user = *plan.user;
+  if (!read_full(plan.sync_read, &user, sizeof user)) {
+    report_and_exit(report, {ChildStep::read_user, EPIPE});
+  }
+  ::close(plan.sync_read);
+  if (const ChildFailure f = switch_user(user); f.err != 0) {
+    report_and_exit(report, f);
+  }
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); // cleared by the credential change
+  if (user.home_env[0] != '\0') {
+    plan.envp[plan.envp.size() - 2] = user.home_env;
+  }
+  if (const ChildFailure f = enter_cwd(plan); f.err != 0) {
+    report_and_exit(report, f);
+  }
+  if (const ChildFailure f = stdin_from_dev_null(); f.err != 0) {
+    report_and_exit(report, f);
+  }
+  if (const ChildFailure f = lock_down(plan); f.err != 0) {
+    report_and_exit(report, f);
+  }
+  report_and_exit(report, {ChildStep::exec, exec_candidates(plan)});
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,55 @@
+#pragma once
+// `ContainerSpec`: everything the runtime needs to run one container, as plain paths and strings.
+// The runtime knows nothing of images: the caller (the CLI, later the builder) turns an image
+// config and flags into a spec (STYLE.md §1, "Input is a RunSpec of plain paths + argv").
+//
+// Vocabulary:
+// - lower dirs: read-only layer trees (whiteouts in overlayfs form), *top first*, exactly as
+//   overlayfs's `lowerdir=top:...:bottom` wants them;
+// - upper/work dirs: the container's own writable layer and overlayfs's scratch dir (same
+//   filesystem, work dir empty);
+// - rootfs: the empty directory the overlay is mounted on, inside the child's private mount
+//   namespace only (the host never sees the mount);
+// - state dir: a private directory holding the files bind-mounted into the container
+//   (`hosts`, `hostname`, `resolv.conf`; see `write_etc_files`).
+//
+// A spec is a value: build it, then pass it to `run_container` (process.hpp).
+
+#include "runtime/capabilities.hpp"
+#include "runtime/cgroup_layout.hpp"
+#include "runtime/seccomp.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata::runtime {
+
+enum class NetworkMode { host, none };
+enum class ReadOnlyRoot { no, yes };
+
+struct ContainerSpec {
+  std::vector<std::string> lower_dirs; // top first; at least one
+  std::string upper_dir;
+  std::string work_dir;
+  std::string rootfs;    // mount point (an empty directory)
+  std::string state_dir; // holds hosts, hostname, resolv.conf
+
+  std::vector<std::string> args; // argv; args[0] is looked up in the container's PATH
+  std::vector<std::string> env;  // KEY=VALUE, final (HOME is added from passwd when absent)
+  std::string cwd = "/";         // absolute; created when missing, as docker does
+  std::string user;              // USER[:GROUP] resolved in the rootfs; "" = root
+  std::string hostname;
+  ReadOnlyRoot read_only = ReadOnlyRoot::no;
+  NetworkMode network = NetworkMode::host;
+
+  CapabilitySet capabilities = docker_default_capabilities();
+  std::optional<SeccompProfile> seccomp = default_seccomp_profile(); // nullopt = unconfined
+
+  std::string cgroup_name; // "strata/<id>"; empty = no cgroup
+  CgroupLimits limits;
+
+  bool tty = false; // not supported yet
+};
+
+} // namespace strata::runtime

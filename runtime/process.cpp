@@ -1,0 +1,188 @@
+// The parent side of `run_container` (process.hpp): plan, clone, guide the child through its
+// setup, then wait while forwarding signals.
+
+#include "runtime/process.hpp"
+
+#include "common/error.hpp"
+#include "common/in_root.hpp"
+#include "common/log.hpp"
+#include "common/scope_exit.hpp"
+#include "common/unique_fd.hpp"
+#include "runtime/cgroup.hpp"
+#include "runtime/child_init.hpp"
+#include "runtime/etc_files.hpp"
+#include "runtime/exec_path.hpp"
+#include "runtime/process_support.hpp"
+#include "runtime/user.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace strata::runtime {
+namespace {
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings, std::size_t spare_slots) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + spare_slots + 1);
+  for (std::string& s : strings) {
+    pointers.push_back(s.data());
+  }
+  pointers.insert(pointers.end(), spare_slots + 1, nullptr);
+  return pointers;
+}
+
+bool env_has(const std::vector<std::string>& env, std::string_view key) {
+  for (const std::string& entry : env) {
+    if (entry.size() > key.size() && entry.starts_with(key) && entry[key.size()] == '=') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<ChildPlan> make_child_plan(const ContainerSpec& spec) {
+  if (spec.args.empty() || spec.args.front().empty()) {
+    throw Error(ErrorKind::usage, "no command specified");
+  }
+  if (!spec.cwd.starts_with('/')) {
+    throw Error(ErrorKind::usage, fmt::format("the working directory '{}' is invalid, it needs to "
+                                              "be an absolute path",
+                                              spec.cwd));
+  }
+  auto plan = std::make_unique<ChildPlan>();
+  plan->rootfs = make_rootfs_plan(spec);
+  plan->hostname = spec.hostname;
+  plan->network = spec.network;
+  plan->cwd = spec.cwd;
+  plan->arg_storage = spec.args;
+  plan->env_storage = spec.env;
+  plan->candidate_storage = exec_candidates(spec.args.front(), spec.env);
+  plan->argv = pointers_to(plan->arg_storage, 0);
+  plan->envp = pointers_to(plan->env_storage, 1);
+  plan->candidates = pointers_to(plan->candidate_storage, 0);
+  plan->capabilities = spec.capabilities;
+  if (spec.seccomp) {
+    plan->seccomp = compile_seccomp(*spec.seccomp, spec.capabilities);
+  }
+  return plan;
+}
+
+void send_user(int fd, const ContainerSpec& spec, pid_t pid) {
+  const std::string root_path = fmt::format("/proc/{}/root", pid);
+  const UniqueFd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) {
+    throw_errno("open", root_path);
+  }
+  const ExecUser user = resolve_user(root.get(), spec.user);
+  if (user.supplementary_gids.size() > k_max_groups) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("more than {} supplementary groups", k_max_groups));
+  }
+  try {
+    mkdir_all_in_root(root.get(), spec.cwd, 0755);
+  } catch (const Error& e) {
+    log::debug("create the working directory: {}", e.what()); // chdir reports it
+  }
+  UserMessage message;
+  message.uid = user.uid;
+  message.gid = user.gid;
+  message.group_count = static_cast<std::uint32_t>(user.supplementary_gids.size());
+  std::copy(user.supplementary_gids.begin(), user.supplementary_gids.end(), message.groups);
+  if (!env_has(spec.env, "HOME") && user.home.size() < PATH_MAX) {
+    std::memcpy(message.home_env, "HOME=", 5);
+    std::memcpy(message.home_env + 5, user.home.data(), user.home.size());
+  }
+  write_all(fd, &message, sizeof message);
+}
+
+[[noreturn]] void throw_child_failure(ChildFailure failure) {
+  throw Error(ErrorKind::child_failed,
+              fmt::format("container setup: {}: {}", child_step_name(failure.step),
+                          std::strerror(failure.err)),
+              failure.err);
+}
+
+int namespace_flags(const ContainerSpec& spec) {
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (spec.network == NetworkMode::none) {
+    flags |= CLONE_NEWNET;
+  }
+  return flags;
+}
+
+// Steps 2-6 of process.hpp once the child exists.
+ContainerExit guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
+                          const std::optional<Cgroup>& cgroup, const ContainerSpec& spec,
+                          const SignalBlock& signals) {
+  sync.read_end = UniqueFd();
+  report.write_end = UniqueFd();
+  if (cgroup) {
+    cgroup->add_process(child.pid());
+  }
+  write_all(sync.write_end.get(), "g", 1);
+  const std::optional<ChildFailure> first = read_report(report.read_end.get());
+  if (!first || first->step != ChildStep::ready) {
+    throw_child_failure(first.value_or(ChildFailure{ChildStep::wait_parent, EPIPE}));
+  }
+  send_user(sync.write_end.get(), spec, child.pid());
+  sync.write_end = UniqueFd();
+  if (const std::optional<ChildFailure> failure = read_report(report.read_end.get())) {
+    if (failure->step != ChildStep::exec) {
+      throw_child_failure(*failure);
+    }
+    std::ignore = child.wait();
+    return {ContainerExit::How::exec_failed, failure->err};
+  }
+  return child.wait_forwarding(signals);
+}
+
+} // namespace
+
+int ContainerExit::status() const noexcept {
+  switch (how) {
+  case How::exited:
+    return value;
+  case How::signaled:
+    return 128 + value;
+  case How::exec_failed:
+    return exec_failure_status(value);
+  }
+  return 125;
+}
+
+ContainerExit run_container(const ContainerSpec& spec) {
+  std::unique_ptr<ChildPlan> plan = make_child_plan(spec);
+  write_etc_files(spec);
+  std::optional<Cgroup> cgroup;
+  if (!spec.cgroup_name.empty()) {
+    cgroup = Cgroup::create(spec.cgroup_name, spec.limits);
+  }
+  const ScopeExit destroy_cgroup([&cgroup] {
+    if (cgroup) {
+      try {
+        cgroup->kill_all(SIGKILL);
+        cgroup->destroy();
+      } catch (const Error& e) {
+        log::warn("remove cgroup: {}", e.what());
+      }
+    }
+  });
+  Pipe sync = Pipe::make();
+  Pipe report = Pipe::make();
+  plan->sync_read = sync.read_end.get();
+  plan->sync_write = sync.write_end.get();
+  plan->report_read = report.read_end.get();
+  plan->report_write = report.write_end.get();
+  const SignalBlock signals;
+  plan->saved_mask = signals.saved();
+  auto entry = [&plan] { child_main(*plan); };
+  ChildProcess child = ChildProcess::spawn(namespace_flags(spec), entry);
+  return guide_child(child, sync, report, cgroup, spec, signals);
+}
+
+} // namespace strata::runtime

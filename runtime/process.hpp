@@ -1,0 +1,44 @@
+#pragma once
+// `run_container`: runs one container in the foreground and returns how its PID 1 ended.
+//
+// Lifecycle (the parent is the calling process; SECURITY.md §4 "Runtime"):
+//  1. parent: writes the /etc files into the state dir, compiles seccomp, creates the cgroup,
+//     blocks the forwarded signals, then clone3 (clone as fallback) with new mount, PID, UTS and
+//     IPC namespaces (and network for `NetworkMode::none`), so the command is PID 1;
+//  2. parent: moves the child into the cgroup, then lets it go (a pipe);
+//  3. child: brings up lo (network none), sets the hostname, `setup_rootfs` (private mounts,
+//     overlay, /proc, /sys, /dev, /etc files, masks, pivot_root), reports "ready";
+//  4. parent: resolves the user in the child's root (`/proc/PID/root`, in-root, with
+//     `resolve_user`; allocation stays in the parent), creates the working directory when
+//     missing, sends uid/gid/groups/HOME;
+//  5. child: setgroups/setgid/setuid (keeping capabilities over the switch), chdir and getcwd
+//     check (CVE-2024-21626), stdin from /dev/null, no_new_privs, Docker's capability set,
+//     every fd but the report pipe closed, seccomp last, then execve of each PATH candidate;
+//  6. parent: EOF on the close-on-exec report pipe = exec succeeded; it then forwards SIGHUP,
+//     SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH to the child (pidfd) until it exits,
+//     and destroys the cgroup.
+// Every mount lives in the child's mount namespace: when PID 1 exits, the kernel tears it all
+// down, so nothing is ever left mounted on the host, even if strata is SIGKILLed (the child also
+// has PR_SET_PDEATHSIG=SIGKILL).
+//
+// Failure: a setup failure in the child is `Error{child_failed}` "STEP: strerror" (the CLI's
+// 125); a parent-side failure is the `Error` of that step; the child is killed and reaped in
+// every case. An exec failure is not an exception: it is returned (`ContainerExit::exec_failed`).
+// Thread-safety: one call at a time per process (it changes the signal mask of the caller).
+
+#include "runtime/container_spec.hpp"
+
+namespace strata::runtime {
+
+struct ContainerExit {
+  enum class How { exited, signaled, exec_failed };
+  How how = How::exited;
+  int value = 0; // the exit code, the signal number, or the exec errno
+
+  // Docker's status: the code, 128 + signal, or 126/127 for an exec failure.
+  [[nodiscard]] int status() const noexcept;
+};
+
+[[nodiscard]] ContainerExit run_container(const ContainerSpec& spec);
+
+} // namespace strata::runtime
