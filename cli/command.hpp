@@ -39,6 +39,7 @@ Action setup_inspect(CLI::App& app, const GlobalOptions& global);
 Action setup_load(CLI::App& app, const GlobalOptions& global);
 Action setup_parse(CLI::App& app, const GlobalOptions& global);
 Action setup_rmi(CLI::App& app, const GlobalOptions& global);
+Action setup_run(CLI::App& app, const GlobalOptions& global);
 Action setup_save(CLI::App& app, const GlobalOptions& global);
 Action setup_system(CLI::App& app, const GlobalOptions& global);
 Action setup_tag(CLI::App& app, const GlobalOptions& global);

@@ -27,6 +27,7 @@ constexpr Command k_commands[] = {
     {"load", "Load an image from a tar archive or STDIN", setup_load},
     {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
     {"rmi", "Remove one or more images", setup_rmi},
+    {"run", "Create and run a new container from an image", setup_run},
     {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", setup_save},
     {"system", "Manage the store (check, df, prune)", setup_system},
     {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", setup_tag},

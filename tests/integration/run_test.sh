@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# `strata run` in the foreground on real namespaces and overlayfs: output, docker's exit codes,
+# isolation seen from inside (PID 1, hostname, /proc and /sys read-only, capabilities, no host
+# paths), -e/-w/-u, whiteouts of a lower layer, and nothing left behind (containers/, mounts).
+# Needs root, overlayfs and namespaces; skips (77) when they are missing.
+source "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "strata run needs root"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+  grep -qw overlay /proc/filesystems || skip "overlayfs is not available"
+unshare --mount --pid --uts --ipc --fork true 2>/dev/null || skip "namespaces are not available"
+
+import_busybox busybox:latest >/dev/null || skip "cannot import busybox"
+run() { "$STRATA" run --rm "$@"; }
+
+expect 0 "echo" -- run busybox echo hi
+check "prints hi" -- grep -qx hi "$work/out"
+expect 0 "image CMD when no command" -- run busybox
+expect 3 "exit status passes through" -- run busybox sh -c 'exit 3'
+expect 126 "non-executable file" -- run busybox /etc/passwd
+contains 'exec: "/etc/passwd": permission denied' "docker's message for 126"
+expect 127 "missing command" -- run busybox no-such-command
+contains 'executable file not found in $PATH' "docker's message for 127"
+expect 127 "missing path" -- run busybox /no/such/file
+# SIGTERM to strata reaches the container's PID 1 (which, as init, needs a handler for it).
+"$STRATA" run --rm busybox sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' \
+  >"$work/sig.out" 2>&1 &
+runner=$!
+for _ in $(seq 50); do grep -q ready "$work/sig.out" && break; sleep 0.1; done
+kill -TERM "$runner"; wait "$runner"; got=$?
+check "SIGTERM forwarded (exit 42, got $got)" -- test "$got" -eq 42
+expect 125 "unknown image" -- run nosuch:image true
+contains "Unable to find image 'nosuch:image' locally" "docker's first line"
+expect 125 "unknown network" -- run --network bridge busybox true
+expect 125 "relative workdir" -- run -w rel busybox true
+expect 125 "unknown user" -- run -u nosuchuser busybox true
+contains "unable to find user nosuchuser" "runc's message"
+
+# Isolation, from inside.
+expect 0 "PID 1" -- run busybox sh -c 'echo $$'
+check "the command is PID 1" -- grep -qx 1 "$work/out"
+expect 0 "hostname" -- run --hostname box1 busybox hostname
+check "--hostname sets it" -- grep -qx box1 "$work/out"
+expect 0 "/etc/hostname" -- run --hostname box2 busybox cat /etc/hostname
+check "/etc/hostname matches" -- grep -qx box2 "$work/out"
+expect 0 "/etc/hosts" -- run --network none busybox cat /etc/hosts
+contains "localhost" "/etc/hosts has localhost"
+expect 1 "/proc/sys read-only" -- run busybox sh -c 'echo x >/proc/sys/kernel/hostname'
+contains "Read-only file system" "EROFS for /proc/sys"
+expect 1 "/sys read-only" -- run busybox sh -c 'echo x >/sys/kernel/uevent_helper'
+expect 0 "/sys mounted ro" -- run busybox grep ' /sys ' /proc/mounts
+contains "sysfs ro," "sysfs is read-only"
+expect 1 "mount fails" -- run busybox mount -t tmpfs none /tmp
+expect 0 "capabilities" -- run busybox grep CapEff /proc/self/status
+contains "00000000a80425fb" "Docker's default set"
+expect 0 "cap-drop" -- run --cap-drop NET_RAW busybox grep CapEff /proc/self/status
+contains "00000000a80405fb" "NET_RAW dropped"
+expect 0 "seccomp filter" -- run busybox grep Seccomp: /proc/self/status
+contains "2" "seccomp filter mode"
+expect 0 "no_new_privs" -- run busybox grep NoNewPrivs /proc/self/status
+contains "1" "no_new_privs set"
+expect 0 "unconfined" -- run --security-opt seccomp=unconfined busybox grep Seccomp: /proc/self/status
+check "no filter when unconfined" -- grep -q '0$' "$work/out"
+expect 0 "masked kcore" -- run busybox sh -c 'test ! -e /proc/kcore || test ! -s /proc/kcore'
+expect 0 "host paths" -- run busybox sh -c 'test ! -e /work && test ! -e /var/tmp && ls /'
+check "only the image's tree" -- grep -qx bin "$work/out"
+expect 0 "fds closed" -- run busybox ls /proc/self/fd
+check "only 0-2 and ls's own dir fd" -- test "$(wc -l <"$work/out")" -le 4
+expect 0 "network none" -- run --network none busybox cat /proc/net/dev
+check "only lo" -- test "$(grep -c : "$work/out")" -eq 1
+expect 1 "read-only rootfs" -- run --read-only busybox touch /x
+expect 0 "writable rootfs" -- run busybox touch /x
+
+# Flags and image config.
+expect 0 "-e" -- run -e FOO=bar busybox sh -c 'echo $FOO'
+check "-e sets FOO" -- grep -qx bar "$work/out"
+expect 0 "env" -- run busybox env
+contains "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "default PATH"
+contains "HOME=/root" "HOME from passwd"
+expect 0 "-w" -- run -w /tmp/new/dir busybox pwd
+check "-w creates and enters" -- grep -qx /tmp/new/dir "$work/out"
+expect 0 "-u nobody" -- run -u nobody busybox id -u
+check "uid 65534" -- grep -qx 65534 "$work/out"
+expect 0 "-u nobody caps" -- run -u nobody busybox grep CapEff /proc/self/status
+contains "0000000000000000" "no effective caps for nobody"
+expect 0 "-u 1000:1000" -- run -u 1000:1000 busybox id
+contains "uid=1000 gid=1000" "numeric ids"
+expect 0 "--entrypoint" -- run --entrypoint echo busybox a b
+check "entrypoint + args" -- grep -qx "a b" "$work/out"
+expect 0 "flags after the image" -- run busybox ls -d /bin
+check "-d belongs to ls" -- grep -qx /bin "$work/out"
+expect 0 "pids limit" -- run --pids-limit 20 -m 64m busybox true
+
+# A file deleted by an upper layer stays deleted: a two-layer docker archive, loaded.
+two="$work/two"; mkdir -p "$two/l2/etc"
+tar -xf "$work/busybox.tar" -C "$two" ./etc/passwd 2>/dev/null
+mkdir -p "$two/l1/etc"; echo secret >"$two/l1/etc/victim"
+(cd "$two" && cp "$work/busybox.tar" l1.tar && tar --numeric-owner -rf l1.tar -C l1 ./etc/victim)
+: >"$two/l2/etc/.wh.victim"; echo new >"$two/l2/etc/added"
+tar --numeric-owner -C "$two/l2" -cf "$two/l2.tar" ./etc
+d1=$(sha256sum "$two/l1.tar" | cut -d' ' -f1); d2=$(sha256sum "$two/l2.tar" | cut -d' ' -f1)
+printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' "$d1" "$d2" >"$two/config.json"
+printf '[{"Config":"config.json","RepoTags":["two:latest"],"Layers":["l1.tar","l2.tar"]}]' >"$two/manifest.json"
+tar -C "$two" -cf "$work/two.tar" manifest.json config.json l1.tar l2.tar
+if "$STRATA" load -q -i "$work/two.tar" >/dev/null 2>&1; then
+  expect 0 "whiteout" -- run two sh -c 'test ! -e /etc/victim && cat /etc/added'
+  check "upper layer file visible" -- grep -qx new "$work/out"
+else
+  echo "SKIP whiteout: the two-layer archive did not load"
+fi
+
+# Nothing left behind.
+check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers")"
+check "no mounts on the host" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
+check "no container cgroups left" -- test -z "$(find /sys/fs/cgroup/ -maxdepth 3 -path '*/strata/*' -type d -name '[0-9a-f]*' 2>/dev/null)"
+expect 0 "system check" -- "$STRATA" system check
+finish
