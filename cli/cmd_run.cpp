@@ -213,6 +213,23 @@ void print_exec_failure(const std::string& command, int err) {
              why);
 }
 
+// docker's CLI (`runStartContainerErr`): a failed start is 127 when the cause is a missing file,
+// 126 when it is EACCES or EISDIR, else 125; strata's other errors are 125.
+int start_failure_status(const Error& error) {
+  if (error.kind() != ErrorKind::child_failed) {
+    return k_exit_run_failed;
+  }
+  switch (error.sys_errno()) {
+  case ENOENT:
+    return 127;
+  case EACCES:
+  case EISDIR:
+    return 126;
+  default:
+    return k_exit_run_failed;
+  }
+}
+
 int run_container_command(const GlobalOptions& global, const RunOptions& options) {
   store::ImageStore images = open_store(global);
   const store::ImageRecord record = find_image(images, options.image);
@@ -222,7 +239,11 @@ int run_container_command(const GlobalOptions& global, const RunOptions& options
     const store::FileLock lock = images.content_lock();
     chains = images.unpack(detail);
   }
-  const nlohmann::json doc = nlohmann::json::parse(detail.config_bytes);
+  const nlohmann::json doc = nlohmann::json::parse(detail.config_bytes, nullptr, false);
+  if (!doc.is_object()) {
+    throw Error(ErrorKind::corrupt,
+                fmt::format("image {}: the config is not a JSON object", detail.record.id.str()));
+  }
   const nlohmann::json config = doc.value("config", nlohmann::json::object());
   const std::string id = new_container_id();
   make_dir(images.root() + "/containers", 0700);
@@ -280,7 +301,7 @@ Action setup_run(CLI::App& app, const GlobalOptions& global) {
       return run_container_command(global, *o);
     } catch (const Error& e) {
       print_error(e);
-      return k_exit_run_failed;
+      return start_failure_status(e);
     }
   };
 }

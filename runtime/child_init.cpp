@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -170,6 +171,10 @@ void child_main(ChildPlan& plan) noexcept {
   ::close(plan.sync_write);
   ::close(plan.report_read);
   ::sigprocmask(SIG_SETMASK, &plan.saved_mask, nullptr);
+  // Out of the caller's session and process group: a terminal's ^C reaches strata, which
+  // forwards it once, as docker's CLI does; runc's default umask.
+  ::setsid();
+  ::umask(022);
   const int report = plan.report_write;
   char go = 0;
   if (!read_full(plan.sync_read, &go, 1)) {
@@ -185,6 +190,9 @@ void child_main(ChildPlan& plan) noexcept {
     report_and_exit(report, {ChildStep::read_user, EPIPE});
   }
   ::close(plan.sync_read);
+  if (const ChildFailure f = remount_root_readonly(plan.rootfs); f.err != 0) {
+    report_and_exit(report, f);
+  }
   if (const ChildFailure f = switch_user(user); f.err != 0) {
     report_and_exit(report, f);
   }

@@ -11,7 +11,8 @@
 //  4. parent: resolves the user in the child's root (`/proc/PID/root`, in-root, with
 //     `resolve_user`; allocation stays in the parent), creates the working directory when
 //     missing, sends uid/gid/groups/HOME;
-//  5. child: setgroups/setgid/setuid (keeping capabilities over the switch), chdir and getcwd
+//  5. child: the read-only remount of `/` (`--read-only`), setgroups/setgid/setuid (keeping
+//  capabilities over the switch), chdir and getcwd
 //     check (CVE-2024-21626), stdin from /dev/null, no_new_privs, Docker's capability set,
 //     every fd but the report pipe closed, seccomp last, then execve of each PATH candidate;
 //  6. parent: EOF on the close-on-exec report pipe = exec succeeded; it then forwards SIGHUP,

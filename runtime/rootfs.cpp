@@ -308,13 +308,17 @@ ChildFailure setup_rootfs(const RootfsPlan& plan) noexcept {
   if (const ChildFailure f = mount_inside(root.fd, null_fd.fd, plan); f.err != 0) {
     return f;
   }
-  if (plan.read_only == ReadOnlyRoot::yes &&
-      ::mount(nullptr, ".", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
-    return fail(ChildStep::readonly_root);
-  }
   if (::syscall(SYS_pivot_root, ".", ".") != 0 || ::umount2(".", MNT_DETACH) != 0 ||
       ::chdir("/") != 0) {
     return fail(ChildStep::pivot_root);
+  }
+  return k_ok;
+}
+
+ChildFailure remount_root_readonly(const RootfsPlan& plan) noexcept {
+  if (plan.read_only == ReadOnlyRoot::yes &&
+      ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    return fail(ChildStep::readonly_root);
   }
   return k_ok;
 }

@@ -9,7 +9,8 @@
 //   with fstatfs), a read-only /sys, a fresh tmpfs /dev with the standard nodes bind-mounted from
 //   the host, /dev/pts (newinstance), /dev/shm and /dev/mqueue, the /dev/fd links,
 //   /etc/{hosts,hostname,resolv.conf} from the state dir, Docker's masked and read-only paths,
-//   the read-only remount of `/` when asked, and finally pivot_root(".", ".") + detach.
+//   and finally pivot_root(".", ".") + detach. `--read-only` is applied later by the child
+//   (`remount_root_readonly`), once the parent has created the working directory.
 //
 // Security (SECURITY.md §4): the rootfs is untrusted. Top-level mount points (proc, sys, dev)
 // must be real directories (checked with AT_SYMLINK_NOFOLLOW, created when missing); the /etc
@@ -73,5 +74,8 @@ struct RootfsPlan {
 
 // Child side, see above. On return with `err == 0` the cwd is the new `/`.
 [[nodiscard]] ChildFailure setup_rootfs(const RootfsPlan& plan) noexcept;
+
+// Child side, after `setup_rootfs`: makes the new `/` read-only when the plan says so.
+[[nodiscard]] ChildFailure remount_root_readonly(const RootfsPlan& plan) noexcept;
 
 } // namespace strata::runtime

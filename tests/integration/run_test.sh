@@ -11,6 +11,9 @@ grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
 unshare --mount --pid --uts --ipc --fork true 2>/dev/null || skip "namespaces are not available"
 
 import_busybox busybox:latest >/dev/null || skip "cannot import busybox"
+# Other strata users may have containers: compare the container cgroups before and after.
+strata_cgroups() { find /sys/fs/cgroup/ -maxdepth 3 -path '*/strata/*' -type d 2>/dev/null | sort; }
+strata_cgroups >"$work/cgroups.before"
 run() { "$STRATA" run --rm "$@"; }
 
 expect 0 "echo" -- run busybox echo hi
@@ -70,6 +73,8 @@ expect 0 "network none" -- run --network none busybox cat /proc/net/dev
 check "only lo" -- test "$(grep -c : "$work/out")" -eq 1
 expect 1 "read-only rootfs" -- run --read-only busybox touch /x
 expect 0 "writable rootfs" -- run busybox touch /x
+expect 0 "read-only rootfs still gets its -w" -- run --read-only -w /made busybox pwd
+check "workdir made before the remount" -- grep -qx /made "$work/out"
 
 # Flags and image config.
 expect 0 "-e" -- run -e FOO=bar busybox sh -c 'echo $FOO'
@@ -89,7 +94,9 @@ expect 0 "--entrypoint" -- run --entrypoint echo busybox a b
 check "entrypoint + args" -- grep -qx "a b" "$work/out"
 expect 0 "flags after the image" -- run busybox ls -d /bin
 check "-d belongs to ls" -- grep -qx /bin "$work/out"
-expect 0 "pids limit" -- run --pids-limit 20 -m 64m busybox true
+expect 0 "limits accepted" -- run --pids-limit 20 -m 64m busybox true
+expect 2 "pids limit" -- run --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
+contains "can't fork" "--pids-limit stops forks"
 
 # A file deleted by an upper layer stays deleted: a two-layer docker archive, loaded.
 two="$work/two"; mkdir -p "$two/l2/etc"
@@ -109,9 +116,24 @@ else
   echo "SKIP whiteout: the two-layer archive did not load"
 fi
 
+# SIGKILL of strata: the container dies with it (PR_SET_PDEATHSIG) and, its mount namespace
+# gone, leaves no mount; only its directory and cgroup stay (reaped by a later `rm`/`ps`).
+"$STRATA" run --rm busybox sleep 31 >/dev/null 2>&1 &
+runner=$!
+for _ in $(seq 50); do pgrep -f "^sleep 31$" >/dev/null && break; sleep 0.1; done
+kill -KILL "$runner"; wait "$runner" 2>/dev/null
+for _ in $(seq 50); do pgrep -f "^sleep 31$" >/dev/null || break; sleep 0.1; done
+check "container killed with strata" -- test -z "$(pgrep -f '^sleep 31$')"
+check "no mounts after SIGKILL" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
+for dir in "$STRATA_ROOT"/containers/*; do
+  rmdir /sys/fs/cgroup/*/strata/"${dir##*/}" /sys/fs/cgroup/strata/"${dir##*/}" 2>/dev/null
+  rm -rf "$dir"
+done
+
 # Nothing left behind.
 check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers")"
 check "no mounts on the host" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
-check "no container cgroups left" -- test -z "$(find /sys/fs/cgroup/ -maxdepth 3 -path '*/strata/*' -type d -name '[0-9a-f]*' 2>/dev/null)"
+strata_cgroups >"$work/cgroups.after"
+check "no container cgroups left" -- cmp -s "$work/cgroups.before" "$work/cgroups.after"
 expect 0 "system check" -- "$STRATA" system check
 finish
