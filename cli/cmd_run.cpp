@@ -195,7 +195,8 @@ store::ImageRecord find_image(const store::ImageStore& images, const std::string
     return *record;
   }
   const std::optional<store::Reference> ref = store::Reference::try_parse(text);
-  fmt::print(stderr, "Unable to find image '{}' locally\n", ref ? ref->familiar() : text);
+  fmt::print(stderr, "Unable to find image '{}' locally\n",
+             ref ? ref->with_default_tag().familiar() : text);
   throw Error(ErrorKind::not_found,
               fmt::format("{}: not found in the store, and strata cannot pull images yet "
                           "(use strata load or strata import)",

@@ -1,5 +1,5 @@
 // The child between clone and execve (child_init.hpp). Only system calls and the noexcept,
-// non-allocating helpers of rootfs.cpp, capabilities.cpp and seccomp.cpp. Credentials are changed
+// non-allocating helpers of rootfs.cpp and capabilities.cpp. Credentials are changed
 // with raw system calls: glibc's setuid would try to broadcast to threads copied from a possibly
 // multi-threaded parent, which do not exist in this process.
 
@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -141,9 +142,11 @@ ChildFailure lock_down(const ChildPlan& plan) noexcept {
       ::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) {
     return fail(ChildStep::close_fds);
   }
-  if (plan.seccomp) {
-    if (const int err = plan.seccomp->install(); err != 0) {
-      return {ChildStep::seccomp, err};
+  const std::uint32_t length = plan.user->filter_length;
+  if (length > 0) {
+    sock_fprog program{static_cast<unsigned short>(length), plan.filter.get()};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+      return fail(ChildStep::seccomp);
     }
   }
   return {};
@@ -186,7 +189,8 @@ void child_main(ChildPlan& plan) noexcept {
   const ChildFailure ready{ChildStep::ready, 0};
   std::ignore = ::write(report, &ready, sizeof ready);
   UserMessage& user = *plan.user;
-  if (!read_full(plan.sync_read, &user, sizeof user)) {
+  if (!read_full(plan.sync_read, &user, sizeof user) || user.filter_length > k_max_filter_length ||
+      !read_full(plan.sync_read, plan.filter.get(), user.filter_length * sizeof(sock_filter))) {
     report_and_exit(report, {ChildStep::read_user, EPIPE});
   }
   ::close(plan.sync_read);

@@ -7,29 +7,32 @@
 #include "runtime/child_report.hpp"
 #include "runtime/container_spec.hpp"
 #include "runtime/rootfs.hpp"
-#include "runtime/seccomp.hpp"
 
 #include <limits.h>
+#include <linux/filter.h>
 #include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace strata::runtime {
 
 inline constexpr std::uint32_t k_max_groups = 256;
+// The kernel's limit on a classic BPF program (BPF_MAXINSNS).
+inline constexpr std::uint32_t k_max_filter_length = 4096;
 
-// Sent by the parent once it has resolved the user in the child's root.
+// Sent by the parent once it has resolved the user in the child's root, followed by the seccomp
+// program (compiled by the parent while the child set up its rootfs).
 struct UserMessage {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::uint32_t group_count = 0;
   gid_t groups[k_max_groups] = {};
   char home_env[PATH_MAX + 8] = {}; // "HOME=/root", or empty when the env already has HOME
+  std::uint32_t filter_length = 0;  // seccomp instructions sent right after; 0 = unconfined
 };
 
 struct ChildPlan {
@@ -44,7 +47,7 @@ struct ChildPlan {
   std::vector<char*> envp;       // env, then a free slot for HOME, then null
   std::vector<char*> candidates; // null-terminated
   CapabilitySet capabilities;
-  std::optional<SeccompProgram> seccomp;
+  std::unique_ptr<sock_filter[]> filter = std::make_unique<sock_filter[]>(k_max_filter_length);
   std::unique_ptr<UserMessage> user = std::make_unique<UserMessage>();
   sigset_t saved_mask{};
   int sync_read = -1;    // child's end: the go byte, then the UserMessage

@@ -2,15 +2,16 @@
 // `run_container`: runs one container in the foreground and returns how its PID 1 ended.
 //
 // Lifecycle (the parent is the calling process; SECURITY.md §4 "Runtime"):
-//  1. parent: writes the /etc files into the state dir, compiles seccomp, creates the cgroup,
-//     blocks the forwarded signals, then clone3 (clone as fallback) with new mount, PID, UTS and
-//     IPC namespaces (and network for `NetworkMode::none`), so the command is PID 1;
-//  2. parent: moves the child into the cgroup, then lets it go (a pipe);
+//  1. parent: writes the /etc files into the state dir, creates the cgroup, blocks the
+//     forwarded signals, starts compiling seccomp on a thread (libseccomp needs tens of ms for
+//     Docker's profile), then clone3 (clone as fallback) with new mount, PID, UTS and IPC
+//     namespaces (and network for `NetworkMode::none`), so the command is PID 1;
+//  2. parent: lets the child go (a pipe), then moves it into the cgroup while it works;
 //  3. child: brings up lo (network none), sets the hostname, `setup_rootfs` (private mounts,
 //     overlay, /proc, /sys, /dev, /etc files, masks, pivot_root), reports "ready";
 //  4. parent: resolves the user in the child's root (`/proc/PID/root`, in-root, with
 //     `resolve_user`; allocation stays in the parent), creates the working directory when
-//     missing, sends uid/gid/groups/HOME;
+//     missing, sends uid/gid/groups/HOME and the compiled seccomp program;
 //  5. child: the read-only remount of `/` (`--read-only`), setgroups/setgid/setuid (keeping
 //  capabilities over the switch), chdir and getcwd
 //     check (CVE-2024-21626), stdin from /dev/null, no_new_privs, Docker's capability set,

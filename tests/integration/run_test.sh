@@ -32,8 +32,8 @@ runner=$!
 for _ in $(seq 50); do grep -q ready "$work/sig.out" && break; sleep 0.1; done
 kill -TERM "$runner"; wait "$runner"; got=$?
 check "SIGTERM forwarded (exit 42, got $got)" -- test "$got" -eq 42
-expect 125 "unknown image" -- run nosuch:image true
-contains "Unable to find image 'nosuch:image' locally" "docker's first line"
+expect 125 "unknown image" -- run nosuch true
+contains "Unable to find image 'nosuch:latest' locally" "docker's first line"
 expect 125 "unknown network" -- run --network bridge busybox true
 expect 125 "relative workdir" -- run -w rel busybox true
 expect 125 "unknown user" -- run -u nosuchuser busybox true
