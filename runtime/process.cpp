@@ -120,10 +120,9 @@ void send_user(int fd, const ContainerSpec& spec, pid_t pid,
 }
 
 [[noreturn]] void throw_child_failure(ChildFailure failure) {
+  // `Error` appends the errno's text.
   throw Error(ErrorKind::child_failed,
-              fmt::format("container setup: {}: {}", child_step_name(failure.step),
-                          std::strerror(failure.err)),
-              failure.err);
+              fmt::format("container setup: {}", child_step_name(failure.step)), failure.err);
 }
 
 int namespace_flags(const ContainerSpec& spec) {

@@ -13,8 +13,8 @@
 //     `resolve_user`; allocation stays in the parent), creates the working directory when
 //     missing, sends uid/gid/groups/HOME and the compiled seccomp program;
 //  5. child: the read-only remount of `/` (`--read-only`), setgroups/setgid/setuid (keeping
-//  capabilities over the switch), chdir and getcwd
-//     check (CVE-2024-21626), stdin from /dev/null, no_new_privs, Docker's capability set,
+//     capabilities over the switch), chdir and getcwd check (CVE-2024-21626), stdin from
+//     /dev/null, no_new_privs, Docker's capability set,
 //     every fd but the report pipe closed, seccomp last, then execve of each PATH candidate;
 //  6. parent: EOF on the close-on-exec report pipe = exec succeeded; it then forwards SIGHUP,
 //     SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH to the child (pidfd) until it exits,

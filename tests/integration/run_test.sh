@@ -130,6 +130,24 @@ for dir in "$STRATA_ROOT"/containers/*; do
   rm -rf "$dir"
 done
 
+# A hostile image: /etc/hosts and /etc/resolv.conf are symlinks to a host file, /etc/hostname
+# a directory-climbing symlink; the binds must land in the container's own /etc.
+evil="$work/evil"; mkdir -p "$evil"; tar -xf "$work/busybox.tar" -C "$evil"
+echo canary >"$work/canary"
+ln -sf "$work/canary" "$evil/etc/hosts"; ln -sf "$work/canary" "$evil/etc/resolv.conf"
+ln -sf ../../../../../../../../../"$work/canary" "$evil/etc/hostname"
+tar --numeric-owner -C "$evil" -cf "$work/evil.tar" .
+"$STRATA" import "$work/evil.tar" evil >/dev/null
+expect 0 "symlinked /etc files" -- run evil sh -c 'cat /etc/hostname; echo x >>/etc/hosts'
+check "the host file is untouched" -- test "$(cat "$work/canary")" = canary
+check "the container saw its hostname" -- test "$(cat "$work/out")" != canary
+rm "$evil/proc" -rf; ln -s / "$evil/proc"
+tar --numeric-owner -C "$evil" -cf "$work/evil2.tar" .
+"$STRATA" import "$work/evil2.tar" evil2 >/dev/null
+expect 125 "a symlinked /proc is refused" -- run evil2 true
+contains "mount /proc" "names the step"
+check "the host's / is not touched by the refused proc mount" -- test -d /proc/self
+
 # Nothing left behind.
 check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers")"
 check "no mounts on the host" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
