@@ -39,6 +39,8 @@ struct RunOptions {
   std::string hostname;
   std::string network = "host";
   bool read_only = false;
+  bool interactive = false;
+  bool tty = false;
   bool privileged = false;
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
@@ -137,6 +139,7 @@ void apply_security(runtime::ContainerSpec& spec, const RunOptions& options) {
       options.privileged ? runtime::Privileged::yes : runtime::Privileged::no);
   if (options.privileged) {
     spec.seccomp.reset();
+    spec.privileged = runtime::Privileged::yes;
   }
   for (const std::string& opt : options.security_opts) {
     const auto eq = opt.find_first_of("=:");
@@ -173,6 +176,11 @@ runtime::ContainerSpec make_spec(const nlohmann::json& config, const RunOptions&
   }
   spec.user = options.user.empty() ? json_string(config, "User") : options.user;
   spec.read_only = options.read_only ? runtime::ReadOnlyRoot::yes : runtime::ReadOnlyRoot::no;
+  if (options.tty) {
+    throw Error(ErrorKind::unsupported, "-t/--tty is not supported yet");
+  }
+  spec.stdin_mode =
+      options.interactive ? runtime::StdinMode::inherit : runtime::StdinMode::dev_null;
   if (options.network != "host" && options.network != "none") {
     throw Error(ErrorKind::usage,
                 fmt::format("network {} not found (strata has host and none)", options.network));
@@ -285,6 +293,8 @@ Action setup_run(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--hostname", o->hostname, "Container host name");
   app.add_option("--network", o->network, "Connect a container to a network (host or none)");
   app.add_flag("--read-only", o->read_only, "Mount the container's root filesystem as read only");
+  app.add_flag("-i,--interactive", o->interactive, "Keep STDIN open even if not attached");
+  app.add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY (not supported yet)");
   app.add_option("--cap-add", o->cap_add, "Add Linux capabilities");
   app.add_option("--cap-drop", o->cap_drop, "Drop Linux capabilities");
   app.add_flag("--privileged", o->privileged, "Give extended privileges to this container");

@@ -207,7 +207,9 @@ void child_main(ChildPlan& plan) noexcept {
   if (const ChildFailure f = enter_cwd(plan); f.err != 0) {
     report_and_exit(report, f);
   }
-  if (const ChildFailure f = stdin_from_dev_null(); f.err != 0) {
+  if (const ChildFailure f =
+          plan.stdin_mode == StdinMode::dev_null ? stdin_from_dev_null() : ChildFailure{};
+      f.err != 0) {
     report_and_exit(report, f);
   }
   if (const ChildFailure f = lock_down(plan); f.err != 0) {

@@ -39,6 +39,7 @@ struct ChildPlan {
   RootfsPlan rootfs;
   std::string hostname;
   NetworkMode network = NetworkMode::host;
+  StdinMode stdin_mode = StdinMode::dev_null;
   std::string cwd;
   std::vector<std::string> arg_storage;
   std::vector<std::string> env_storage;

@@ -27,6 +27,8 @@ namespace strata::runtime {
 
 enum class NetworkMode { host, none };
 enum class ReadOnlyRoot { no, yes };
+// `run -i`: the caller's stdin is passed through; otherwise the container reads /dev/null.
+enum class StdinMode { dev_null, inherit };
 
 struct ContainerSpec {
   std::vector<std::string> lower_dirs; // top first; at least one
@@ -44,11 +46,15 @@ struct ContainerSpec {
   NetworkMode network = NetworkMode::host;
 
   CapabilitySet capabilities = docker_default_capabilities();
+  // `--privileged`: no masked or read-only /proc paths and a writable /sys (capabilities and
+  // seccomp are set by the caller: every capability, unconfined).
+  Privileged privileged = Privileged::no;
   std::optional<SeccompProfile> seccomp = default_seccomp_profile(); // nullopt = unconfined
 
   std::string cgroup_name; // "strata/<id>"; empty = no cgroup
   CgroupLimits limits;
 
+  StdinMode stdin_mode = StdinMode::dev_null;
   bool tty = false; // not supported yet
 };
 

@@ -59,6 +59,7 @@ std::unique_ptr<ChildPlan> make_child_plan(const ContainerSpec& spec) {
   plan->rootfs = make_rootfs_plan(spec);
   plan->hostname = spec.hostname;
   plan->network = spec.network;
+  plan->stdin_mode = spec.stdin_mode;
   plan->cwd = spec.cwd;
   plan->arg_storage = spec.args;
   plan->env_storage = spec.env;

@@ -97,9 +97,9 @@ ChildFailure mount_proc(int root_fd) noexcept {
   return k_ok;
 }
 
-ChildFailure mount_sys(int root_fd) noexcept {
-  if (ensure_dir(root_fd, "sys") != 0 ||
-      ::mount("sysfs", "sys", "sysfs", MS_RDONLY | k_proc_flags, nullptr) != 0) {
+ChildFailure mount_sys(int root_fd, Privileged privileged) noexcept {
+  const unsigned long flags = (privileged == Privileged::yes ? 0 : MS_RDONLY) | k_proc_flags;
+  if (ensure_dir(root_fd, "sys") != 0 || ::mount("sysfs", "sys", "sysfs", flags, nullptr) != 0) {
     return fail(ChildStep::mount_sys);
   }
   return k_ok;
@@ -274,18 +274,21 @@ int open_host_null() noexcept {
 }
 
 ChildFailure mount_inside(int root_fd, int null_fd, const RootfsPlan& plan) noexcept {
-  for (auto step : {mount_proc, mount_sys, mount_dev}) {
-    if (const ChildFailure f = step(root_fd); f.err != 0) {
-      return f;
-    }
+  ChildFailure f = mount_proc(root_fd);
+  if (f.err == 0) {
+    f = mount_sys(root_fd, plan.privileged);
   }
-  if (const ChildFailure f = bind_etc_files(root_fd, plan); f.err != 0) {
+  if (f.err == 0) {
+    f = mount_dev(root_fd);
+  }
+  if (f.err == 0) {
+    f = bind_etc_files(root_fd, plan);
+  }
+  if (f.err != 0 || plan.privileged == Privileged::yes) {
     return f;
   }
-  if (const ChildFailure f = mask_paths(null_fd); f.err != 0) {
-    return f;
-  }
-  return readonly_paths();
+  f = mask_paths(null_fd);
+  return f.err != 0 ? f : readonly_paths();
 }
 
 } // namespace

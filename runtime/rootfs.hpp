@@ -68,6 +68,7 @@ struct RootfsPlan {
   std::string hostname;    // <state>/hostname
   std::string resolv_conf; // <state>/resolv.conf
   ReadOnlyRoot read_only = ReadOnlyRoot::no;
+  Privileged privileged = Privileged::no;
 };
 
 [[nodiscard]] RootfsPlan make_rootfs_plan(const ContainerSpec& spec);

@@ -80,6 +80,7 @@ RootfsPlan make_rootfs_plan(const ContainerSpec& spec) {
   plan.hostname = spec.state_dir + "/hostname";
   plan.resolv_conf = spec.state_dir + "/resolv.conf";
   plan.read_only = spec.read_only;
+  plan.privileged = spec.privileged;
   return plan;
 }
 

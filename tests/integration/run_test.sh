@@ -29,7 +29,7 @@ expect 127 "missing path" -- run busybox /no/such/file
 "$STRATA" run --rm busybox sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' \
   >"$work/sig.out" 2>&1 &
 runner=$!
-for _ in $(seq 50); do grep -q ready "$work/sig.out" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs ready "$work/sig.out" && break; sleep 0.1; done
 kill -TERM "$runner"; wait "$runner"; got=$?
 check "SIGTERM forwarded (exit 42, got $got)" -- test "$got" -eq 42
 expect 125 "unknown image" -- run nosuch true
@@ -94,6 +94,14 @@ expect 0 "--entrypoint" -- run --entrypoint echo busybox a b
 check "entrypoint + args" -- grep -qx "a b" "$work/out"
 expect 0 "flags after the image" -- run busybox ls -d /bin
 check "-d belongs to ls" -- grep -qx /bin "$work/out"
+expect 0 "-i passes stdin" -- sh -c "echo piped | '$STRATA' run --rm -i busybox cat"
+check "stdin reached the container" -- grep -qx piped "$work/out"
+expect 0 "stdin is /dev/null without -i" -- sh -c "echo piped | '$STRATA' run --rm busybox cat"
+check "nothing read" -- test ! -s "$work/out"
+expect 125 "-t not yet" -- run -t busybox true
+expect 0 "--privileged" -- run --privileged busybox sh -c 'grep CapEff /proc/self/status; grep " /sys " /proc/mounts; grep -c " /proc/sys " /proc/mounts; true'
+contains "sysfs rw," "/sys writable when privileged"
+check "no read-only /proc/sys when privileged" -- grep -qx 0 "$work/out"
 expect 0 "limits accepted" -- run --pids-limit 20 -m 64m busybox true
 expect 2 "pids limit" -- run --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
 contains "can't fork" "--pids-limit stops forks"
