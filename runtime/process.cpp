@@ -116,8 +116,8 @@ void send_user(int fd, const ContainerSpec& spec, pid_t pid,
                             filter.size(), k_max_filter_length));
   }
   message.filter_length = static_cast<std::uint32_t>(filter.size());
-  write_all(fd, &message, sizeof message);
-  write_all(fd, filter.data(), filter.size() * sizeof(sock_filter));
+  send_all(fd, &message, sizeof message);
+  send_all(fd, filter.data(), filter.size() * sizeof(sock_filter));
 }
 
 [[noreturn]] void throw_child_failure(ChildFailure failure) {
@@ -143,13 +143,16 @@ ContainerExit guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
                           std::future<std::vector<sock_filter>>& filter) {
   sync.read_end = UniqueFd();
   report.write_end = UniqueFd();
-  write_all(sync.write_end.get(), "g", 1);
+  send_all(sync.write_end.get(), "g", 1);
   if (cgroup) {
     cgroup->add_process(child.pid());
   }
   const std::optional<ChildFailure> first = read_report(report.read_end.get());
-  if (!first || first->step != ChildStep::ready) {
-    throw_child_failure(first.value_or(ChildFailure{ChildStep::wait_parent, EPIPE}));
+  if (!first) {
+    throw Error(ErrorKind::child_failed, "container setup: the container process died");
+  }
+  if (first->step != ChildStep::ready) {
+    throw_child_failure(*first);
   }
   send_user(sync.write_end.get(), spec, child.pid(), filter.get());
   sync.write_end = UniqueFd();
@@ -194,7 +197,7 @@ ContainerExit run_container(const ContainerSpec& spec) {
       }
     }
   });
-  Pipe sync = Pipe::make();
+  Pipe sync = Pipe::make_socket();
   Pipe report = Pipe::make();
   plan->sync_read = sync.read_end.get();
   plan->sync_write = sync.write_end.get();

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,10 +66,18 @@ Pipe Pipe::make() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-void write_all(int fd, const void* data, std::size_t size) {
+Pipe Pipe::make_socket() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw_errno("socketpair");
+  }
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void send_all(int fd, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const char*>(data);
   while (size > 0) {
-    const ssize_t n = ::write(fd, bytes, size);
+    const ssize_t n = ::send(fd, bytes, size, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) {
       continue;
     }

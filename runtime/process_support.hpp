@@ -19,14 +19,18 @@
 
 namespace strata::runtime {
 
+// A one-way channel, close-on-exec at both ends: a pipe, or a socket pair for the parent's
+// messages to the child, so a child that died gives EPIPE and never a SIGPIPE (crun's sync socket).
 struct Pipe {
   UniqueFd read_end;
   UniqueFd write_end;
-  [[nodiscard]] static Pipe make(); // O_CLOEXEC both ends
+  [[nodiscard]] static Pipe make();
+  [[nodiscard]] static Pipe make_socket();
 };
 
-// Writes all of `data` (EINTR retried); `Error{io}` otherwise (EPIPE: the child died).
-void write_all(int fd, const void* data, std::size_t size);
+// Sends all of `data` on a `make_socket` write end (EINTR retried, MSG_NOSIGNAL); `Error{io}`
+// otherwise (EPIPE: the child died).
+void send_all(int fd, const void* data, std::size_t size);
 
 // One `ChildFailure` from the report pipe, or nullopt at EOF.
 [[nodiscard]] std::optional<ChildFailure> read_report(int fd);
