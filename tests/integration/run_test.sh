@@ -126,12 +126,21 @@ fi
 
 # SIGKILL of strata: the container dies with it (PR_SET_PDEATHSIG) and, its mount namespace
 # gone, leaves no mount; only its directory and cgroup stay (reaped by a later `rm`/`ps`).
+# The container's `sleep 31`, found by command line (no procps needed).
+sleepers() {
+  local f
+  for f in /proc/[0-9]*/cmdline; do
+    [ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "sleep 31 " ] && echo "$f"
+  done
+  return 0
+}
 "$STRATA" run --rm busybox sleep 31 >/dev/null 2>&1 &
 runner=$!
-for _ in $(seq 50); do pgrep -f "^sleep 31$" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do [ -n "$(sleepers)" ] && break; sleep 0.1; done
+check "the container started" -- test -n "$(sleepers)"
 kill -KILL "$runner"; wait "$runner" 2>/dev/null
-for _ in $(seq 50); do pgrep -f "^sleep 31$" >/dev/null || break; sleep 0.1; done
-check "container killed with strata" -- test -z "$(pgrep -f '^sleep 31$')"
+for _ in $(seq 50); do [ -z "$(sleepers)" ] && break; sleep 0.1; done
+check "container killed with strata" -- test -z "$(sleepers)"
 check "no mounts after SIGKILL" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
 for dir in "$STRATA_ROOT"/containers/*; do
   rmdir /sys/fs/cgroup/*/strata/"${dir##*/}" /sys/fs/cgroup/strata/"${dir##*/}" 2>/dev/null
