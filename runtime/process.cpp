@@ -183,6 +183,7 @@ int ContainerExit::status() const noexcept {
 ContainerExit run_container(const ContainerSpec& spec) {
   std::unique_ptr<ChildPlan> plan = make_child_plan(spec);
   write_etc_files(spec);
+  make_overlay_links(plan->rootfs.overlay);
   std::optional<Cgroup> cgroup;
   if (!spec.cgroup_name.empty()) {
     cgroup = Cgroup::create(spec.cgroup_name, spec.limits);

@@ -27,6 +27,8 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace strata::runtime {
 
@@ -54,12 +56,19 @@ inline constexpr std::size_t k_max_mount_options = 4095;
 struct OverlayOptions {
   std::string chdir;
   std::string options;
+  // When not empty: short names ("0", "1", ...) to create in `chdir` first, each a symlink to
+  // one lower dir (what Docker's overlay2 driver keeps in `l/`), by `make_overlay_links`.
+  std::vector<std::pair<std::string, std::string>> links; // name, target
 };
 
 // `lowerdir=A:B,upperdir=U,workdir=W` with absolute paths when that fits `k_max_mount_options`;
-// else the lower dirs relative to their common parent. Throws `Error{unsupported}` when even that
-// does not fit, and `Error{usage}` for no lower dir or a path holding `:` or `,`.
+// else the lower dirs relative to their common parent; else (hundreds of layers) short symlinks
+// in `<state_dir>/l/`. Throws `Error{unsupported}` when even that does not fit (or there is no
+// state dir), and `Error{usage}` for no lower dir or a path holding `:` or `,`.
 [[nodiscard]] OverlayOptions overlay_mount_options(const ContainerSpec& spec);
+
+// Creates `options.links` (parent side, before the clone); nothing when there are none.
+void make_overlay_links(const OverlayOptions& options);
 
 struct RootfsPlan {
   OverlayOptions overlay;

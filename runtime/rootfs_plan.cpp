@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
 #include <string_view>
 
 namespace strata::runtime {
@@ -44,6 +48,25 @@ std::string common_parent(const std::vector<std::string>& lowers) {
   return std::string(parent);
 }
 
+// Docker's overlay2 answer to long lower lists: one short symlink per layer in `<state>/l/`.
+OverlayOptions linked_options(const ContainerSpec& spec) {
+  OverlayOptions linked;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < spec.lower_dirs.size(); ++i) {
+    names.push_back(std::to_string(i));
+    linked.links.emplace_back(names.back(), spec.lower_dirs[i]);
+  }
+  linked.options = join_options(names, "", spec);
+  if (spec.state_dir.empty() || linked.options.size() > k_max_mount_options) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("{} layers make an overlayfs option string of {} bytes, over the "
+                            "kernel's {}",
+                            spec.lower_dirs.size(), linked.options.size(), k_max_mount_options));
+  }
+  linked.chdir = spec.state_dir + "/l";
+  return linked;
+}
+
 } // namespace
 
 OverlayOptions overlay_mount_options(const ContainerSpec& spec) {
@@ -57,19 +80,31 @@ OverlayOptions overlay_mount_options(const ContainerSpec& spec) {
   check_option_path(spec.work_dir);
   std::string options = join_options(spec.lower_dirs, "", spec);
   if (options.size() <= k_max_mount_options) {
-    return {"", std::move(options)};
+    return {"", std::move(options), {}};
   }
   const std::string parent = common_parent(spec.lower_dirs);
   if (parent.size() > 1) {
     options = join_options(spec.lower_dirs, parent, spec);
     if (options.size() <= k_max_mount_options) {
-      return {parent, std::move(options)};
+      return {parent, std::move(options), {}};
     }
   }
-  throw Error(ErrorKind::unsupported,
-              fmt::format("{} layers make an overlayfs option string of {} bytes, over the "
-                          "kernel's {}",
-                          spec.lower_dirs.size(), options.size(), k_max_mount_options));
+  return linked_options(spec);
+}
+
+void make_overlay_links(const OverlayOptions& options) {
+  if (options.links.empty()) {
+    return;
+  }
+  if (::mkdir(options.chdir.c_str(), 0700) != 0) {
+    throw_errno("mkdir", options.chdir);
+  }
+  for (const auto& [name, target] : options.links) {
+    const std::string link = options.chdir + "/" + name;
+    if (::symlink(target.c_str(), link.c_str()) != 0) {
+      throw_errno("symlink", link);
+    }
+  }
 }
 
 RootfsPlan make_rootfs_plan(const ContainerSpec& spec) {
