@@ -3,6 +3,8 @@
 
 #include "runtime/rootfs.hpp"
 
+#include "common/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
@@ -27,30 +29,18 @@ ChildFailure fail(ChildStep step) noexcept {
 }
 constexpr ChildFailure k_ok{};
 
-// An fd that closes itself; the child cannot use UniqueFd's throwing close, and need not.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int value) noexcept : fd(value) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
-
 // Binds what `src_fd` (or `src_path` under AT_FDCWD) refers to onto `target_fd`/`target`.
 int bind_onto(int src_dirfd, const char* src_path, int target_dirfd, const char* target) noexcept {
   const unsigned src_flags =
       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (*src_path == '\0' ? AT_EMPTY_PATH : 0);
-  const Fd tree(static_cast<int>(::syscall(SYS_open_tree, src_dirfd, src_path, src_flags)));
-  if (tree.fd < 0) {
+  const UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, src_dirfd, src_path, src_flags)));
+  if (tree.get() < 0) {
     return -1;
   }
   const unsigned move_flags =
       MOVE_MOUNT_F_EMPTY_PATH | (*target == '\0' ? MOVE_MOUNT_T_EMPTY_PATH : 0);
-  return static_cast<int>(::syscall(SYS_move_mount, tree.fd, "", target_dirfd, target, move_flags));
+  return static_cast<int>(
+      ::syscall(SYS_move_mount, tree.get(), "", target_dirfd, target, move_flags));
 }
 
 // A top-level mount point of the rootfs: created when missing, and a real directory (a symlink
@@ -86,9 +76,9 @@ ChildFailure mount_proc(int root_fd) noexcept {
       ::mount("proc", "proc", "proc", k_proc_flags, nullptr) != 0) {
     return fail(ChildStep::mount_proc);
   }
-  const Fd proc(::openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd proc(::openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   struct statfs fs {};
-  if (proc.fd < 0 || ::fstatfs(proc.fd, &fs) != 0) {
+  if (proc.get() < 0 || ::fstatfs(proc.get(), &fs) != 0) {
     return fail(ChildStep::mount_proc);
   }
   if (fs.f_type != PROC_SUPER_MAGIC) {
@@ -111,8 +101,8 @@ ChildFailure populate_dev(int dev_fd) noexcept {
   for (const char* node : k_dev_nodes) {
     ::strcpy(host + 5, node); // names are short constants
     ::strcpy(target + 4, node);
-    const Fd file(::openat(dev_fd, node, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666));
-    if (file.fd < 0 || ::mount(host, target, nullptr, MS_BIND, nullptr) != 0) {
+    const UniqueFd file(::openat(dev_fd, node, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666));
+    if (file.get() < 0 || ::mount(host, target, nullptr, MS_BIND, nullptr) != 0) {
       return fail(ChildStep::mount_dev);
     }
   }
@@ -147,11 +137,11 @@ ChildFailure mount_dev(int root_fd) noexcept {
       ::mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") != 0) {
     return fail(ChildStep::mount_dev);
   }
-  const Fd dev(::openat(root_fd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (dev.fd < 0) {
+  const UniqueFd dev(::openat(root_fd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dev.get() < 0) {
     return fail(ChildStep::mount_dev);
   }
-  return populate_dev(dev.fd);
+  return populate_dev(dev.get());
 }
 
 // /etc in-root: openat2 RESOLVE_IN_ROOT, or (no openat2) /etc itself must not be a symlink.
@@ -205,16 +195,16 @@ int regular_file_target(int etc_fd, const char* name) noexcept {
 }
 
 ChildFailure bind_etc_files(int root_fd, const RootfsPlan& plan) noexcept {
-  const Fd etc(open_etc(root_fd));
-  if (etc.fd < 0) {
+  const UniqueFd etc(open_etc(root_fd));
+  if (etc.get() < 0) {
     return fail(ChildStep::etc_files);
   }
   const char* const files[][2] = {{"hosts", plan.hosts.c_str()},
                                   {"hostname", plan.hostname.c_str()},
                                   {"resolv.conf", plan.resolv_conf.c_str()}};
   for (const auto& file : files) {
-    const Fd target(regular_file_target(etc.fd, file[0]));
-    if (target.fd < 0 || bind_onto(AT_FDCWD, file[1], target.fd, "") != 0) {
+    const UniqueFd target(regular_file_target(etc.get(), file[0]));
+    if (target.get() < 0 || bind_onto(AT_FDCWD, file[1], target.get(), "") != 0) {
       return fail(ChildStep::etc_files);
     }
   }
@@ -297,18 +287,18 @@ ChildFailure setup_rootfs(const RootfsPlan& plan) noexcept {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return fail(ChildStep::make_private);
   }
-  const Fd null_fd(open_host_null());
-  if (null_fd.fd < 0) {
+  const UniqueFd null_fd(open_host_null());
+  if (null_fd.get() < 0) {
     return fail(ChildStep::host_dev_null);
   }
   if (const ChildFailure f = mount_overlay(plan); f.err != 0) {
     return f;
   }
-  const Fd root(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) {
+  const UniqueFd root(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) {
     return fail(ChildStep::mount_overlay);
   }
-  if (const ChildFailure f = mount_inside(root.fd, null_fd.fd, plan); f.err != 0) {
+  if (const ChildFailure f = mount_inside(root.get(), null_fd.get(), plan); f.err != 0) {
     return f;
   }
   if (::syscall(SYS_pivot_root, ".", ".") != 0 || ::umount2(".", MNT_DETACH) != 0 ||
