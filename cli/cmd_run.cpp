@@ -10,6 +10,10 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -243,11 +247,10 @@ int run_container_command(const GlobalOptions& global, const RunOptions& options
   store::ImageStore images = open_store(global);
   const store::ImageRecord record = find_image(images, options.image);
   const store::ImageDetail detail = images.load(record);
-  std::vector<store::Digest> chains;
-  {
-    const store::FileLock lock = images.content_lock();
-    chains = images.unpack(detail);
-  }
+  // Held from the unpack until the container is gone, so garbage collection never removes the
+  // layers it runs on (a collection waits for the container).
+  const store::FileLock lock = images.content_lock();
+  const std::vector<store::Digest> chains = images.unpack(detail);
   const nlohmann::json doc = nlohmann::json::parse(detail.config_bytes, nullptr, false);
   if (!doc.is_object()) {
     throw Error(ErrorKind::corrupt,
@@ -261,8 +264,6 @@ int run_container_command(const GlobalOptions& global, const RunOptions& options
   for (auto chain = chains.rbegin(); chain != chains.rend(); ++chain) {
     spec.lower_dirs.push_back(images.snapshots().path_of(*chain) + "/fs");
   }
-  // Held while the container runs, so garbage collection never removes its layers.
-  const store::FileLock lock = images.content_lock();
   make_dir(dir, 0700);
   const ScopeExit remove_dir([&dir] {
     try {
