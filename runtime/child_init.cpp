@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <tuple>
@@ -129,6 +130,23 @@ ChildFailure stdin_from_dev_null() noexcept {
   return {};
 }
 
+// Closes every fd from 3 up except `keep_a` and `keep_b` (either may be -1).
+int close_all_but(int keep_a, int keep_b) noexcept {
+  const unsigned lo = static_cast<unsigned>(
+      std::min(keep_a, keep_b) < 3 ? std::max(keep_a, keep_b) : std::min(keep_a, keep_b));
+  const unsigned hi = static_cast<unsigned>(std::max(keep_a, keep_b));
+  unsigned first = 3;
+  for (const unsigned keep : {lo, hi}) {
+    if (keep >= 3 && keep >= first) {
+      if (keep > first && ::syscall(SYS_close_range, first, keep - 1, 0U) != 0) {
+        return -1;
+      }
+      first = keep + 1;
+    }
+  }
+  return static_cast<int>(::syscall(SYS_close_range, first, ~0U, 0U));
+}
+
 ChildFailure lock_down(const ChildPlan& plan) noexcept {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return fail(ChildStep::no_new_privs);
@@ -137,9 +155,7 @@ ChildFailure lock_down(const ChildPlan& plan) noexcept {
     return {ChildStep::capabilities, err};
   }
   // Everything but the report pipe (close-on-exec: EOF tells the parent that exec worked).
-  const auto keep = static_cast<unsigned>(plan.report_write);
-  if ((keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0) ||
-      ::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) {
+  if (close_all_but(plan.report_write, -1) != 0) {
     return fail(ChildStep::close_fds);
   }
   const std::uint32_t length = plan.user->filter_length;
@@ -171,14 +187,17 @@ int exec_candidates(const ChildPlan& plan) noexcept {
 
 void child_main(ChildPlan& plan) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  ::close(plan.sync_write);
-  ::close(plan.report_read);
   ::sigprocmask(SIG_SETMASK, &plan.saved_mask, nullptr);
   // Out of the caller's session and process group: a terminal's ^C reaches strata, which
   // forwards it once, as docker's CLI does; runc's default umask.
   ::setsid();
   ::umask(022);
   const int report = plan.report_write;
+  // The parent's fds (store locks, directories) are gone before anything else: no later step,
+  // and no `-w /proc/self/fd/N`, can reach them (CVE-2024-21626).
+  if (close_all_but(plan.sync_read, report) != 0) {
+    report_and_exit(report, fail(ChildStep::close_fds));
+  }
   char go = 0;
   if (!read_full(plan.sync_read, &go, 1)) {
     ::_exit(1); // the parent gave up before letting us go

@@ -69,6 +69,9 @@ expect 0 "host paths" -- run busybox sh -c 'test ! -e /work && test ! -e /var/tm
 check "only the image's tree" -- grep -qx bin "$work/out"
 expect 0 "fds closed" -- run busybox ls /proc/self/fd
 check "only 0-2 and ls's own dir fd" -- test "$(wc -l <"$work/out")" -le 4
+for fd in 3 4 5 6 7 8 9; do # CVE-2024-21626: no inherited fd is a way out
+  check "-w /proc/self/fd/$fd refused" -- bash -c "! '$STRATA' run --rm -w /proc/self/fd/$fd busybox ls"
+done
 expect 0 "network none" -- run --network none busybox cat /proc/net/dev
 check "only lo" -- test "$(grep -c : "$work/out")" -eq 1
 expect 1 "read-only rootfs" -- run --read-only busybox touch /x
