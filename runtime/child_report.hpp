@@ -17,6 +17,7 @@ enum class ChildStep : std::int32_t {
   host_dev_null,
   mount_proc,
   mount_sys,
+  mount_cgroup,
   mount_dev,
   mount_devpts,
   mount_shm,

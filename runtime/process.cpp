@@ -126,6 +126,21 @@ void send_user(int fd, const ContainerSpec& spec, pid_t pid,
               fmt::format("container setup: {}", child_step_name(failure.step)), failure.err);
 }
 
+void plan_cgroup_binds(const Cgroup& cgroup, RootfsPlan& rootfs) {
+  rootfs.cgroup_binds.clear();
+  if (cgroup.version() == CgroupVersion::v2) {
+    rootfs.cgroup_tmpfs = false;
+    rootfs.cgroup_binds.emplace_back("sys/fs/cgroup", cgroup.dirs().front());
+    return;
+  }
+  rootfs.cgroup_tmpfs = true;
+  for (const std::string_view controller : k_cgroup_v1_controllers) {
+    if (std::optional<std::string> dir = cgroup.dir(controller)) {
+      rootfs.cgroup_binds.emplace_back("sys/fs/cgroup/" + std::string(controller), *dir);
+    }
+  }
+}
+
 int namespace_flags(const ContainerSpec& spec) {
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec.network == NetworkMode::none) {
@@ -187,6 +202,7 @@ ContainerExit run_container(const ContainerSpec& spec) {
   std::optional<Cgroup> cgroup;
   if (!spec.cgroup_name.empty()) {
     cgroup = Cgroup::create(spec.cgroup_name, spec.limits);
+    plan_cgroup_binds(*cgroup, plan->rootfs);
   }
   const ScopeExit destroy_cgroup([&cgroup] {
     if (cgroup) {

@@ -95,6 +95,37 @@ ChildFailure mount_sys(int root_fd, Privileged privileged) noexcept {
   return k_ok;
 }
 
+// A read-only bind of `source` (a host path, before the pivot) onto `target` (relative).
+int bind_readonly(const char* source, const char* target) noexcept {
+  if (::mount(source, target, nullptr, MS_BIND, nullptr) != 0) {
+    return -1;
+  }
+  return ::mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | k_proc_flags,
+                 nullptr);
+}
+
+ChildFailure mount_cgroups(const RootfsPlan& plan) noexcept {
+  if (plan.cgroup_binds.empty()) {
+    return k_ok;
+  }
+  constexpr const char* k_dir = "sys/fs/cgroup";
+  if (plan.cgroup_tmpfs &&
+      ::mount("tmpfs", k_dir, "tmpfs", k_proc_flags, "mode=755,size=64k") != 0) {
+    return fail(ChildStep::mount_cgroup);
+  }
+  for (const auto& [target, source] : plan.cgroup_binds) {
+    if ((plan.cgroup_tmpfs && ::mkdir(target.c_str(), 0755) != 0) ||
+        bind_readonly(source.c_str(), target.c_str()) != 0) {
+      return fail(ChildStep::mount_cgroup);
+    }
+  }
+  if (plan.cgroup_tmpfs && ::mount(nullptr, k_dir, nullptr, MS_REMOUNT | MS_RDONLY | k_proc_flags,
+                                   "mode=755,size=64k") != 0) {
+    return fail(ChildStep::mount_cgroup);
+  }
+  return k_ok;
+}
+
 ChildFailure populate_dev(int dev_fd) noexcept {
   char host[32] = "/dev/";
   char target[32] = "dev/";
@@ -267,6 +298,9 @@ ChildFailure mount_inside(int root_fd, int null_fd, const RootfsPlan& plan) noex
   ChildFailure f = mount_proc(root_fd);
   if (f.err == 0) {
     f = mount_sys(root_fd, plan.privileged);
+  }
+  if (f.err == 0) {
+    f = mount_cgroups(plan);
   }
   if (f.err == 0) {
     f = mount_dev(root_fd);

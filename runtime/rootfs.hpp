@@ -8,6 +8,7 @@
 //   propagates back to the host, mounts the overlay on the rootfs, then inside it /proc (verified
 //   with fstatfs), a read-only /sys, a fresh tmpfs /dev with the standard nodes bind-mounted from
 //   the host, /dev/pts (newinstance), /dev/shm and /dev/mqueue, the /dev/fd links,
+//   the container's cgroup directories read-only under /sys/fs/cgroup,
 //   /etc/{hosts,hostname,resolv.conf} from the state dir, Docker's masked and read-only paths,
 //   and finally pivot_root(".", ".") + detach. `--read-only` is applied later by the child
 //   (`remount_root_readonly`), once the parent has created the working directory.
@@ -78,6 +79,11 @@ struct RootfsPlan {
   std::string resolv_conf; // <state>/resolv.conf
   ReadOnlyRoot read_only = ReadOnlyRoot::no;
   Privileged privileged = Privileged::no;
+  // The container's own cgroup directories, bind-mounted read-only under /sys/fs/cgroup as runc
+  // does without a cgroup namespace: (target relative to the rootfs, host directory). On v1 a
+  // read-only tmpfs holds one directory per controller; on v2 the one directory is the target.
+  std::vector<std::pair<std::string, std::string>> cgroup_binds;
+  bool cgroup_tmpfs = false;
 };
 
 [[nodiscard]] RootfsPlan make_rootfs_plan(const ContainerSpec& spec);

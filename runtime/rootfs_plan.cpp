@@ -139,6 +139,8 @@ const char* child_step_name(ChildStep step) noexcept {
     return "mount /proc";
   case ChildStep::mount_sys:
     return "mount /sys";
+  case ChildStep::mount_cgroup:
+    return "mount /sys/fs/cgroup";
   case ChildStep::mount_dev:
     return "mount /dev";
   case ChildStep::mount_devpts:

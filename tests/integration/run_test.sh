@@ -105,6 +105,11 @@ expect 125 "-t not yet" -- run -t busybox true
 expect 0 "--privileged" -- run --privileged busybox sh -c 'grep CapEff /proc/self/status; grep " /sys " /proc/mounts; grep -c " /proc/sys " /proc/mounts; true'
 contains "sysfs rw," "/sys writable when privileged"
 check "no read-only /proc/sys when privileged" -- grep -qx 0 "$work/out"
+expect 0 "the container's cgroup, read-only" -- run -m 64m busybox sh -c \
+  'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+check "-m visible inside" -- grep -qx 67108864 "$work/out"
+expect 1 "cgroupfs read-only" -- run busybox sh -c \
+  'echo 1 >/sys/fs/cgroup/pids/pids.max 2>/dev/null || echo 1 >/sys/fs/cgroup/pids.max'
 expect 0 "limits accepted" -- run --pids-limit 20 -m 64m busybox true
 expect 2 "pids limit" -- run --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
 contains "can't fork" "--pids-limit stops forks"
