@@ -161,7 +161,8 @@ Action setup_image(CLI::App& app, const GlobalOptions& global) {
   });
   const std::pair<const char*, Action (*)(CLI::App&, const GlobalOptions&)> aliases[] = {
       {"ls", setup_images},       {"rm", setup_rmi},           {"tag", setup_tag},
-      {"inspect", setup_inspect}, {"history", setup_history}, {"import", setup_import}};
+      {"inspect", setup_inspect}, {"history", setup_history}, {"import", setup_import},
+      {"save", setup_save},       {"load", setup_load}};
   for (const auto& [name, setup] : aliases) {
     add_sub(app, chosen, name, "Same as the top-level command",
             [&global, setup](CLI::App& sub) { return setup(sub, global); });
