@@ -137,19 +137,23 @@ std::vector<std::string> container_args(const nlohmann::json& config, const RunO
   return args;
 }
 
-void apply_security(runtime::ContainerSpec& spec, const RunOptions& options) {
+void apply_security(runtime::ContainerSpec& spec, const RunOptions& options,
+                    const std::string& cache_dir) {
   spec.capabilities = runtime::resolve_capabilities(
       runtime::docker_default_capabilities(), options.cap_add, options.cap_drop,
       options.privileged ? runtime::Privileged::yes : runtime::Privileged::no);
   if (options.privileged) {
     spec.seccomp.reset();
     spec.privileged = runtime::Privileged::yes;
+  } else {
+    spec.default_seccomp_cache = cache_dir;
   }
   for (const std::string& opt : options.security_opts) {
     const auto eq = opt.find_first_of("=:");
     const std::string key = opt.substr(0, eq);
     if (key == "seccomp" && eq != std::string::npos) {
       spec.seccomp = runtime::seccomp_profile_for_option(opt.substr(eq + 1));
+      spec.default_seccomp_cache.clear();
     } else if (key != "no-new-privileges") {
       throw Error(ErrorKind::usage, fmt::format("invalid --security-opt: \"{}\"", opt));
     }
@@ -165,7 +169,8 @@ void apply_limits(runtime::ContainerSpec& spec, const RunOptions& options, const
 }
 
 runtime::ContainerSpec make_spec(const nlohmann::json& config, const RunOptions& options,
-                                 const std::string& id, const std::string& dir) {
+                                 const std::string& id, const std::string& store_root) {
+  const std::string dir = store_root + "/containers/" + id;
   runtime::ContainerSpec spec;
   spec.upper_dir = dir + "/upper";
   spec.work_dir = dir + "/work";
@@ -191,7 +196,7 @@ runtime::ContainerSpec make_spec(const nlohmann::json& config, const RunOptions&
   }
   spec.network =
       options.network == "none" ? runtime::NetworkMode::none : runtime::NetworkMode::host;
-  apply_security(spec, options);
+  apply_security(spec, options, store_root + "/cache");
   apply_limits(spec, options, id);
   return spec;
 }
@@ -260,7 +265,7 @@ int run_container_command(const GlobalOptions& global, const RunOptions& options
   const std::string id = new_container_id();
   make_dir(images.root() + "/containers", 0700);
   const std::string dir = images.root() + "/containers/" + id;
-  runtime::ContainerSpec spec = make_spec(config, options, id, dir);
+  runtime::ContainerSpec spec = make_spec(config, options, id, images.root());
   for (auto chain = chains.rbegin(); chain != chains.rend(); ++chain) {
     spec.lower_dirs.push_back(images.snapshots().path_of(*chain) + "/fs");
   }

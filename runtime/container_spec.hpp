@@ -50,6 +50,9 @@ struct ContainerSpec {
   // seccomp are set by the caller: every capability, unconfined).
   Privileged privileged = Privileged::no;
   std::optional<SeccompProfile> seccomp = default_seccomp_profile(); // nullopt = unconfined
+  // Non-empty: `seccomp` is Docker's default profile and its compiled program may be cached in
+  // this directory (seccomp_cache.hpp).
+  std::string default_seccomp_cache;
 
   std::string cgroup_name; // "strata/<id>"; empty = no cgroup
   CgroupLimits limits;

@@ -13,6 +13,7 @@
 #include "runtime/etc_files.hpp"
 #include "runtime/exec_path.hpp"
 #include "runtime/process_support.hpp"
+#include "runtime/seccomp_cache.hpp"
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
@@ -78,6 +79,12 @@ std::future<std::vector<sock_filter>> compile_in_background(const ContainerSpec&
     std::promise<std::vector<sock_filter>> none;
     none.set_value({});
     return none.get_future();
+  }
+  if (!spec.default_seccomp_cache.empty()) {
+    return std::async(std::launch::async,
+                      [caps = spec.capabilities, dir = spec.default_seccomp_cache] {
+                        return default_seccomp_program(caps, dir);
+                      });
   }
   return std::async(std::launch::async, [profile = *spec.seccomp, caps = spec.capabilities] {
     return compile_seccomp(profile, caps).code();
