@@ -315,6 +315,12 @@ Action setup_run(CLI::App& app, const GlobalOptions& global) {
   return [&global, o, &app] {
     o->command = app.remaining();
     try {
+      // CLI11's prefix mode hands an unknown flag before IMAGE to the command; docker refuses it.
+      // (A command whose first word starts with '-' is the price: docker would run it.)
+      if (!o->command.empty() && o->command.front().starts_with("-")) {
+        throw Error(ErrorKind::usage, fmt::format("unknown flag: {}\nSee 'strata run --help'.",
+                                                  o->command.front()));
+      }
       return run_container_command(global, *o);
     } catch (const Error& e) {
       print_error(e);

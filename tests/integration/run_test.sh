@@ -34,6 +34,9 @@ kill -TERM "$runner"; wait "$runner"; got=$?
 check "SIGTERM forwarded (exit 42, got $got)" -- test "$got" -eq 42
 expect 125 "unknown image" -- run nosuch true
 contains "Unable to find image 'nosuch:latest' locally" "docker's first line"
+expect 125 "unknown flag, as docker run" -- run --bogus busybox true
+contains "unknown flag: --bogus" "unknown flag named"
+expect 125 "flag without its value" -- run --network
 expect 125 "unknown network" -- run --network bridge busybox true
 expect 125 "relative workdir" -- run -w rel busybox true
 expect 125 "unknown user" -- run -u nosuchuser busybox true
