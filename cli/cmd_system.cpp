@@ -109,7 +109,11 @@ int run_prune(const GlobalOptions& global, const PruneOptions& options, bool sys
       deleted.push_back("deleted: " + record.id.str());
     }
   }
-  const store::GcResult gc = images.collect_garbage();
+  const store::GcResult gc = images.collect_garbage({}, store::ImageStore::GcWait::no);
+  if (gc.deferred) {
+    fmt::print(stderr, "strata: the store is in use (a running container or a build); unused "
+                       "layers are kept until the next prune\n");
+  }
   if (!deleted.empty()) {
     fmt::print("Deleted Images:\n");
     for (const auto& line : deleted) {

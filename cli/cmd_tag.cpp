@@ -70,7 +70,8 @@ int run_rmi(const GlobalOptions& global, const RmiOptions& options) {
       status = k_exit_failure;
     }
   }
-  std::ignore = images.collect_garbage();
+  // Never wait for running containers: what they use stays, the rest goes at the next collection.
+  std::ignore = images.collect_garbage({}, store::ImageStore::GcWait::no);
   return status;
 }
 

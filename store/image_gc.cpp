@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -90,8 +91,14 @@ std::vector<Digest> ImageStore::unpack(const ImageDetail& image) {
   return chains;
 }
 
-GcResult ImageStore::collect_garbage(const std::vector<Digest>& keep_chains) {
-  const FileLock gc(root() + "/locks/gc.lock", LockMode::exclusive);
+GcResult ImageStore::collect_garbage(const std::vector<Digest>& keep_chains, GcWait wait) {
+  const std::string lock_path = root() + "/locks/gc.lock";
+  std::optional<FileLock> gc;
+  if (wait == GcWait::yes) {
+    gc.emplace(lock_path, LockMode::exclusive);
+  } else if (gc = FileLock::try_lock(lock_path, LockMode::exclusive); !gc) {
+    return GcResult{.deferred = true};
+  }
   const Reachable live = reachable(*this, keep_chains);
   GcResult result;
   for (const auto& blob : blobs_.list()) {

@@ -50,6 +50,7 @@ struct ImageDetail {
 };
 
 struct GcResult {
+  bool deferred = false; // another strata process held the content lock (a running container)
   std::size_t blobs = 0;
   std::size_t snapshots = 0;
   std::size_t staging = 0; // stale ingests and tmp entries
@@ -99,8 +100,11 @@ public:
   std::vector<Digest> unpack(const ImageDetail& image);
 
   // Removes blobs and snapshots no image references (and no chain in `keep_chains`, e.g. those
-  // containers use), plus stale ingest and staging entries. Takes the gc lock exclusively.
-  GcResult collect_garbage(const std::vector<Digest>& keep_chains = {});
+  // containers use), plus stale ingest and staging entries. Takes the gc lock exclusively; with
+  // `GcWait::no`, returns at once with `deferred` set if a writer or a running container holds it
+  // (what it would collect stays for a later collection).
+  enum class GcWait { yes, no };
+  GcResult collect_garbage(const std::vector<Digest>& keep_chains = {}, GcWait wait = GcWait::yes);
   // Removes those of `blobs` and `chains` that no image references, under the exclusive gc lock
   // (the caller must not hold `content_lock()`): an aborted writer's undo that cannot hurt a
   // concurrent writer who found the same content already present.

@@ -194,6 +194,16 @@ expect 125 "a symlinked /proc is refused" -- run evil2 true
 contains "mount /proc" "names the step"
 check "the host's / is not touched by the refused proc mount" -- test -d /proc/self
 
+# rmi and prune never wait for a running container (they defer the collection instead).
+run busybox sleep 4 >/dev/null 2>&1 &
+sleeper=$!
+sleep 1
+"$STRATA" tag busybox doomed:1
+expect 0 "rmi while a container runs" -- timeout 3 "$STRATA" rmi doomed:1
+expect 0 "prune while a container runs" -- timeout 3 "$STRATA" image prune -f
+contains "kept until the next prune" "prune says it deferred"
+wait "$sleeper"
+
 # Nothing left behind.
 check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers")"
 check "no mounts on the host" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0

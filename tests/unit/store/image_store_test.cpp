@@ -229,6 +229,21 @@ TEST_F(ImageStoreTest, RemoveThenGcDeletesOnlyWhatNothingReferences) {
   EXPECT_TRUE(store_.blobs().list().empty());
 }
 
+TEST_F(ImageStoreTest, GcDefersInsteadOfWaitingForAContentLockHolder) {
+  const ImageRecord a = make_image({Reference::parse("a")}, "2024-01-01T00:00:00Z");
+  store_.remove(a.manifest.digest);
+  {
+    const FileLock running = store_.content_lock(); // a running container, say
+    const GcResult gc = store_.collect_garbage({}, ImageStore::GcWait::no);
+    EXPECT_TRUE(gc.deferred);
+    EXPECT_EQ(gc.blobs, 0U);
+    EXPECT_EQ(store_.blobs().list().size(), 3U);
+  }
+  const GcResult later = store_.collect_garbage({}, ImageStore::GcWait::no);
+  EXPECT_FALSE(later.deferred);
+  EXPECT_EQ(later.blobs, 3U);
+}
+
 TEST_F(ImageStoreTest, GcRemovesStaleStagingButNotLiveOnes) {
   ::mkdir((store_.root() + "/tmp/snapshot-dead").c_str(), 0700);
   write_text(store_.root() + "/.index.json.tmp.abcdef", "{");
