@@ -35,7 +35,7 @@ check: test test-asan lint
 lint:
 	./scripts/check-includes.sh
 
-# The main job, for now: install, build, and parse an example Dockerfile.
+# The main job: build, parse an example Dockerfile, and run the store demo on a busybox image.
 demo: build
 	./build/strata parse -f examples/hello/Dockerfile
 	./build/strata parse --format json -f examples/hello/Dockerfile

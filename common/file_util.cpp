@@ -14,9 +14,7 @@
 #include "common/unique_fd.hpp"
 
 namespace strata {
-namespace {
-
-std::string read_all(int fd, const std::string& name, std::size_t max_bytes) {
+std::string read_fd(int fd, const std::string& name, std::size_t max_bytes) {
   std::string out;
   char buf[65536];
   for (;;) {
@@ -37,11 +35,9 @@ std::string read_all(int fd, const std::string& name, std::size_t max_bytes) {
   }
 }
 
-} // namespace
-
 std::string read_file(const std::string& path, std::size_t max_bytes) {
   if (path == "-") {
-    return read_all(STDIN_FILENO, "standard input", max_bytes);
+    return read_fd(STDIN_FILENO, "standard input", max_bytes);
   }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
@@ -50,7 +46,7 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
     }
     throw_errno("open", path);
   }
-  return read_all(fd.get(), path, max_bytes);
+  return read_fd(fd.get(), path, max_bytes);
 }
 
 std::vector<std::string> list_directory(int dir_fd, const std::string& label) {

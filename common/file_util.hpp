@@ -14,6 +14,10 @@ inline constexpr std::size_t k_default_max_file = 64UL * 1024 * 1024;
 // `Error{io}` for other failures, naming the path.
 [[nodiscard]] std::string read_file(const std::string& path, std::size_t max_bytes = k_default_max_file);
 
+// Reads `fd` (borrowed) to its end, at most `max_bytes` (more throws `Error{io}`: "read LABEL:
+// larger than N bytes"). Read errors throw `Error{io}` naming `label`.
+[[nodiscard]] std::string read_fd(int fd, const std::string& label, std::size_t max_bytes);
+
 // The entry names of the directory `dir_fd` (borrowed; O_PATH is fine), without "." and "..", in
 // readdir order. Reads through a fresh open file description (`openat(dir_fd, ".")`), so it never
 // moves `dir_fd`'s offset and concurrent listings do not interfere. Throws `Error{io}` naming

@@ -192,27 +192,6 @@ void check_content(const Digest& name, const Digest& actual) {
   }
 }
 
-std::string read_bounded(int fd, std::size_t max_bytes, const std::string& label) {
-  std::string out;
-  const auto buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.get(), k_chunk);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_errno("read", label);
-    }
-    if (n == 0) {
-      return out;
-    }
-    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
-      throw Error(ErrorKind::io, fmt::format("read {}: larger than {} bytes", label, max_bytes));
-    }
-    out.append(buffer.get(), static_cast<std::size_t>(n));
-  }
-}
-
 // Removes the ingest `name` if no live writer holds its lock. Returns whether it removed anything.
 bool remove_if_stale(int ingest_fd, const std::string& ingest_dir, const std::string& name) {
   const std::string full = ingest_dir + "/" + name;
@@ -438,7 +417,7 @@ UniqueFd BlobStore::open_blob(const Digest& digest) const {
 
 std::string BlobStore::read_blob(const Digest& digest, std::size_t max_bytes) const {
   const UniqueFd fd = open_blob(digest);
-  std::string bytes = read_bounded(fd.get(), max_bytes, path(digest.blob_path()));
+  std::string bytes = read_fd(fd.get(), path(digest.blob_path()), max_bytes);
   check_content(digest, sha256_of(bytes));
   return bytes;
 }
