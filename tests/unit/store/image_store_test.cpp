@@ -200,8 +200,10 @@ TEST_F(ImageStoreTest, MovingTheLastTagLeavesADanglingImage) {
 
 TEST_F(ImageStoreTest, AmbiguousPrefixIsAUsageError) {
   // Hex digit prefixes of two IDs can collide; "" is never a prefix match.
-  const ImageRecord a = make_image({Reference::parse("a")}, "2024-01-01T00:00:00Z");
-  const ImageRecord b = make_image({Reference::parse("b")}, "2024-01-02T00:00:00Z");
+  // The names are not hex: a name matches before an ID prefix (as docker's),
+  // so an image named "b" would win over an ID starting with "b".
+  const ImageRecord a = make_image({Reference::parse("first")}, "2024-01-01T00:00:00Z");
+  const ImageRecord b = make_image({Reference::parse("second")}, "2024-01-02T00:00:00Z");
   std::size_t common = 0;
   while (a.id.hex()[common] == b.id.hex()[common]) {
     ++common;
