@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "store/image_store.hpp"
+#include "store/container_store.hpp"
 #include "store/staging.hpp"
 #include "store/tar_apply.hpp"
 
@@ -99,7 +100,11 @@ GcResult ImageStore::collect_garbage(const std::vector<Digest>& keep_chains, GcW
   } else if (gc = FileLock::try_lock(lock_path, LockMode::exclusive); !gc) {
     return GcResult{.deferred = true};
   }
-  const Reachable live = reachable(*this, keep_chains);
+  // Every container's layers stay, running or not (read under the lock: a container being
+  // created holds the content lock shared until its record is published).
+  std::vector<Digest> keep = ContainerStore(root()).used_chains();
+  keep.insert(keep.end(), keep_chains.begin(), keep_chains.end());
+  const Reachable live = reachable(*this, keep);
   GcResult result;
   for (const auto& blob : blobs_.list()) {
     if (!live.blobs.contains(blob)) {

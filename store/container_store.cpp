@@ -1,0 +1,461 @@
+// `ContainerStore` (container_store.hpp): the containers/ directory of a store root.
+
+#include "store/container_store.hpp"
+
+#include "common/error.hpp"
+#include "common/file_util.hpp"
+#include "common/log.hpp"
+#include "common/temp_dir.hpp"
+#include "store/atomic_file.hpp"
+#include "store/container_names.hpp"
+#include "store/image.hpp"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace strata::store {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool is_container_id(std::string_view name) {
+  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string random_id() {
+  unsigned char bytes[32];
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    throw_errno("getrandom");
+  }
+  std::string id;
+  id.reserve(64);
+  for (const unsigned char b : bytes) {
+    id += fmt::format("{:02x}", b);
+  }
+  // docker never hands out an all-digit short ID (it would read as a number).
+  if (std::all_of(id.begin(), id.begin() + 12, [](char c) { return c >= '0' && c <= '9'; })) {
+    return random_id();
+  }
+  return id;
+}
+
+void make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    throw_errno("mkdir", path);
+  }
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string read_link(const std::string& path) {
+  char buffer[256];
+  const ssize_t n = ::readlink(path.c_str(), buffer, sizeof buffer);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
+Json identity_json(const ProcessIdentity& p) {
+  return Json{{"Pid", p.pid}, {"StartTime", p.start_time}, {"BootId", p.boot_id}};
+}
+
+ProcessIdentity identity_from(const Json& j) {
+  ProcessIdentity p;
+  if (j.is_object()) {
+    p.pid = j.value("Pid", 0);
+    p.start_time = j.value("StartTime", std::uint64_t{0});
+    p.boot_id = j.value("BootId", std::string());
+  }
+  return p;
+}
+
+ContainerStatus status_from(const std::string& text) {
+  for (const ContainerStatus s : {ContainerStatus::created, ContainerStatus::running,
+                                  ContainerStatus::paused, ContainerStatus::exited,
+                                  ContainerStatus::dead}) {
+    if (text == status_name(s)) {
+      return s;
+    }
+  }
+  return ContainerStatus::dead;
+}
+
+std::string state_to_json(const ContainerState& s) {
+  const Json j = {{"Status", status_name(s.status)},
+                  {"Process", identity_json(s.process)},
+                  {"Monitor", identity_json(s.monitor)},
+                  {"ExitCode", s.exit_code},
+                  {"Error", s.error},
+                  {"StartedAt", s.started_at},
+                  {"FinishedAt", s.finished_at},
+                  {"OOMKilled", s.oom_killed}};
+  return j.dump() + "\n";
+}
+
+ContainerState state_from_json(const std::string& text, const std::string& label) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) {
+    throw Error(ErrorKind::corrupt, fmt::format("{}: not a JSON object", label));
+  }
+  ContainerState s;
+  try {
+    s.status = status_from(j.value("Status", std::string()));
+    s.process = identity_from(j.value("Process", Json()));
+    s.monitor = identity_from(j.value("Monitor", Json()));
+    s.exit_code = j.value("ExitCode", 0);
+    s.error = j.value("Error", std::string());
+    s.started_at = j.value("StartedAt", std::string(k_zero_time));
+    s.finished_at = j.value("FinishedAt", std::string(k_zero_time));
+    s.oom_killed = j.value("OOMKilled", false);
+  } catch (const Json::exception& e) {
+    throw Error(ErrorKind::corrupt, fmt::format("{}: {}", label, e.what()));
+  }
+  return s;
+}
+
+std::string current_boot_id() {
+  static const std::string id = [] {
+    try {
+      std::string text = read_file("/proc/sys/kernel/random/boot_id", 128);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.pop_back();
+      }
+      return text;
+    } catch (const Error&) {
+      return std::string();
+    }
+  }();
+  return id;
+}
+
+// Field 22 (starttime) of /proc/PID/stat and whether the process is a zombie; nullopt if gone.
+std::optional<std::pair<std::uint64_t, bool>> read_stat(pid_t pid) {
+  std::string text;
+  try {
+    text = read_file(fmt::format("/proc/{}/stat", pid), 4096);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  // The command name (field 2) is in parentheses and may contain anything: parse after the last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) {
+    return std::nullopt;
+  }
+  const char state = text[close + 2];
+  std::size_t pos = close + 2;
+  for (int field = 3; field < 22; ++field) {
+    pos = text.find(' ', pos);
+    if (pos == std::string::npos) {
+      return std::nullopt;
+    }
+    ++pos;
+  }
+  return std::make_pair(std::strtoull(text.c_str() + pos, nullptr, 10), state == 'Z');
+}
+
+std::string json_string(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+} // namespace
+
+const char* status_name(ContainerStatus status) noexcept {
+  switch (status) {
+  case ContainerStatus::created:
+    return "created";
+  case ContainerStatus::running:
+    return "running";
+  case ContainerStatus::paused:
+    return "paused";
+  case ContainerStatus::exited:
+    return "exited";
+  case ContainerStatus::dead:
+    return "dead";
+  }
+  return "dead";
+}
+
+std::optional<ProcessIdentity> ProcessIdentity::of(pid_t pid) {
+  const auto stat = read_stat(pid);
+  if (!stat || stat->second) {
+    return std::nullopt;
+  }
+  return ProcessIdentity{pid, stat->first, current_boot_id()};
+}
+
+bool ProcessIdentity::alive() const {
+  if (pid <= 0 || boot_id != current_boot_id()) {
+    return false;
+  }
+  const auto stat = read_stat(pid);
+  return stat && !stat->second && stat->first == start_time;
+}
+
+ContainerState ContainerState::effective() const {
+  if (!is_running() || monitor.alive()) {
+    return *this;
+  }
+  ContainerState s = *this;
+  s.status = ContainerStatus::exited;
+  s.exit_code = 255;
+  s.error = "the container's monitor process died";
+  s.process = ProcessIdentity{};
+  if (s.finished_at.empty() || s.finished_at == k_zero_time) {
+    s.finished_at = started_at;
+  }
+  return s;
+}
+
+std::string now_rfc3339_nano() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  std::string text = format_rfc3339(now.tv_sec, now.tv_nsec);
+  return text;
+}
+
+ContainerStore::ContainerStore(std::string root) : root_(std::move(root)), dir_(root_ + "/containers") {
+  make_dir(dir_, 0700);
+  make_dir(dir_ + "/names", 0700);
+}
+
+FileLock ContainerStore::lock_container(const std::string& id) const {
+  return FileLock(dir_ + "/" + id + "/lock", LockMode::exclusive);
+}
+
+ContainerRecord ContainerStore::create(const NewContainer& request) {
+  Json config = Json::parse(request.config, nullptr, false);
+  if (!config.is_object()) {
+    throw Error(ErrorKind::internal, "container config is not a JSON object");
+  }
+  if (!request.name.empty() && !valid_container_name(request.name)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("Invalid container name ({}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                            "allowed",
+                            request.name));
+  }
+  const std::string id = random_id();
+  const std::string name = claim_name(dir_ + "/names", request.name, id);
+  const std::string staging = dir_ + "/.new-" + id;
+  const std::string final_dir = dir_ + "/" + id;
+  bool published = false;
+  const auto cleanup = [&] {
+    if (!published) {
+      try {
+        remove_tree(staging);
+      } catch (const Error&) {
+      }
+      ::unlink((dir_ + "/names/" + name).c_str());
+    }
+  };
+  try {
+    make_dir(staging, 0700);
+    const FileLock creating(staging + "/lock", LockMode::exclusive);
+    for (const char* sub : {"/upper", "/work", "/rootfs"}) {
+      make_dir(staging + sub, 0755);
+    }
+    ContainerRecord record;
+    record.id = id;
+    record.name = name;
+    record.created = now_rfc3339_nano();
+    record.image_id = request.image_id;
+    record.chains = request.chains;
+    record.dir = final_dir;
+    config["Id"] = id;
+    config["Created"] = record.created;
+    config["Image"] = request.image_id;
+    config["Name"] = "/" + name;
+    config["LogPath"] = record.log_path();
+    Json chains = Json::array();
+    for (const Digest& chain : request.chains) {
+      chains.push_back(chain.str());
+    }
+    config["StrataChains"] = chains;
+    record.config = config.dump();
+    write_file_atomically(staging + "/config.json", record.config + "\n", 0600);
+    record.state.started_at = k_zero_time;
+    record.state.finished_at = k_zero_time;
+    write_file_atomically(staging + "/state.json", state_to_json(record.state), 0600);
+    if (::rename(staging.c_str(), final_dir.c_str()) != 0) {
+      throw_errno("rename", staging);
+    }
+    published = true;
+    fsync_directory(dir_);
+    return record;
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+}
+
+ContainerRecord ContainerStore::load(const std::string& id) const {
+  if (!is_container_id(id)) {
+    throw Error(ErrorKind::not_found, fmt::format("No such container: {}", id));
+  }
+  ContainerRecord record;
+  record.id = id;
+  record.dir = dir_ + "/" + id;
+  try {
+    record.config = read_file(record.dir + "/config.json", 16 << 20);
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT) {
+      throw Error(ErrorKind::not_found, fmt::format("No such container: {}", id));
+    }
+    throw;
+  }
+  const Json config = Json::parse(record.config, nullptr, false);
+  if (!config.is_object()) {
+    throw Error(ErrorKind::corrupt, fmt::format("container {}: config.json is not a JSON object", id));
+  }
+  record.name = json_string(config, "Name");
+  if (record.name.starts_with('/')) {
+    record.name.erase(0, 1);
+  }
+  record.created = json_string(config, "Created");
+  try {
+    record.image_id = Digest::parse(json_string(config, "Image")).str();
+    if (const auto it = config.find("StrataChains"); it != config.end() && it->is_array()) {
+      for (const auto& chain : *it) {
+        record.chains.push_back(Digest::parse(chain.get<std::string>()));
+      }
+    }
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::corrupt, fmt::format("container {}: config.json: {}", id, e.what()));
+  }
+  record.state = read_state(id);
+  return record;
+}
+
+ContainerState ContainerStore::read_state(const std::string& id) const {
+  const std::string path = dir_ + "/" + id + "/state.json";
+  return state_from_json(read_file(path, 1 << 20), path);
+}
+
+void ContainerStore::write_state(const std::string& id, const ContainerState& state) {
+  write_file_atomically(dir_ + "/" + id + "/state.json", state_to_json(state), 0600);
+}
+
+std::vector<ContainerRecord> ContainerStore::list() const {
+  std::vector<ContainerRecord> records;
+  for (const std::string& name : list_directory(dir_)) {
+    if (!is_container_id(name)) {
+      continue;
+    }
+    try {
+      records.push_back(load(name));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::not_found) { // removed while listing: skip silently
+        log::warn("container {}: {}", name, e.what());
+      }
+    }
+  }
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    return a.created != b.created ? a.created > b.created : a.id < b.id;
+  });
+  return records;
+}
+
+std::optional<ContainerRecord> ContainerStore::try_resolve(const std::string& text) const {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  if (is_container_id(text) && exists(dir_ + "/" + text)) {
+    return load(text);
+  }
+  const std::string name = text.starts_with('/') ? text.substr(1) : text;
+  if (valid_container_name(name)) {
+    const std::string target = read_link(dir_ + "/names/" + name);
+    if (is_container_id(target) && exists(dir_ + "/" + target + "/config.json")) {
+      return load(target);
+    }
+  }
+  std::optional<std::string> match;
+  for (const std::string& entry : list_directory(dir_)) {
+    if (is_container_id(entry) && entry.starts_with(text)) {
+      if (match) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("multiple containers found with provided prefix: {}", text));
+      }
+      match = entry;
+    }
+  }
+  if (match) {
+    return load(*match);
+  }
+  return std::nullopt;
+}
+
+ContainerRecord ContainerStore::resolve(const std::string& text) const {
+  if (std::optional<ContainerRecord> record = try_resolve(text)) {
+    return std::move(*record);
+  }
+  throw Error(ErrorKind::not_found, fmt::format("No such container: {}", text));
+}
+
+void ContainerStore::remove(const ContainerRecord& record) {
+  const std::string doomed = dir_ + "/.rm-" + record.id;
+  if (::rename(record.dir.c_str(), doomed.c_str()) != 0) {
+    if (errno == ENOENT) {
+      return;
+    }
+    throw_errno("rename", record.dir);
+  }
+  remove_tree(doomed);
+  const std::string link = dir_ + "/names/" + record.name;
+  if (!record.name.empty() && read_link(link) == record.id) {
+    ::unlink(link.c_str());
+  }
+}
+
+std::vector<Digest> ContainerStore::used_chains() const {
+  std::vector<Digest> chains;
+  for (const ContainerRecord& record : list()) {
+    chains.insert(chains.end(), record.chains.begin(), record.chains.end());
+  }
+  // A container being created is not listed: its creator holds the content lock shared, so a
+  // collection (exclusive) cannot run until it is published.
+  return chains;
+}
+
+std::vector<ContainerRecord> ContainerStore::users_of(const std::string& image_id) const {
+  std::vector<ContainerRecord> users;
+  for (ContainerRecord& record : list()) {
+    if (record.image_id == image_id) {
+      users.push_back(std::move(record));
+    }
+  }
+  return users;
+}
+
+void ContainerStore::remove_stale() {
+  for (const std::string& entry : list_directory(dir_)) {
+    const std::string path = dir_ + "/" + entry;
+    if (entry.starts_with(".new-")) {
+      if (auto lock = FileLock::try_lock(path + "/lock", LockMode::exclusive)) {
+        remove_tree(path);
+      }
+    } else if (entry.starts_with(".rm-")) {
+      remove_tree(path);
+    }
+  }
+  for (const std::string& name : list_directory(dir_ + "/names")) {
+    const std::string target = read_link(dir_ + "/names/" + name);
+    if (!is_container_id(target) ||
+        (!exists(dir_ + "/" + target) && !exists(dir_ + "/.new-" + target))) {
+      ::unlink((dir_ + "/names/" + name).c_str());
+    }
+  }
+}
+
+} // namespace strata::store
