@@ -31,18 +31,31 @@ inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
 
+Action setup_commit(CLI::App& app, const GlobalOptions& global);
+Action setup_create(CLI::App& app, const GlobalOptions& global);
+Action setup_exec(CLI::App& app, const GlobalOptions& global);
+Action setup_export(CLI::App& app, const GlobalOptions& global);
 Action setup_history(CLI::App& app, const GlobalOptions& global);
 Action setup_image(CLI::App& app, const GlobalOptions& global);
 Action setup_images(CLI::App& app, const GlobalOptions& global);
 Action setup_import(CLI::App& app, const GlobalOptions& global);
 Action setup_inspect(CLI::App& app, const GlobalOptions& global);
+Action setup_kill(CLI::App& app, const GlobalOptions& global);
 Action setup_load(CLI::App& app, const GlobalOptions& global);
+Action setup_logs(CLI::App& app, const GlobalOptions& global);
 Action setup_parse(CLI::App& app, const GlobalOptions& global);
+Action setup_pause(CLI::App& app, const GlobalOptions& global);
+Action setup_ps(CLI::App& app, const GlobalOptions& global);
+Action setup_rm(CLI::App& app, const GlobalOptions& global);
 Action setup_rmi(CLI::App& app, const GlobalOptions& global);
 Action setup_run(CLI::App& app, const GlobalOptions& global);
 Action setup_save(CLI::App& app, const GlobalOptions& global);
+Action setup_start(CLI::App& app, const GlobalOptions& global);
+Action setup_stop(CLI::App& app, const GlobalOptions& global);
 Action setup_system(CLI::App& app, const GlobalOptions& global);
 Action setup_tag(CLI::App& app, const GlobalOptions& global);
+Action setup_unpause(CLI::App& app, const GlobalOptions& global);
 Action setup_version(CLI::App& app, const GlobalOptions& global);
+Action setup_wait(CLI::App& app, const GlobalOptions& global);
 
 } // namespace strata::cli

@@ -19,19 +19,32 @@ namespace strata::cli {
 namespace {
 
 constexpr Command k_commands[] = {
+    {"commit", "Create a new image from a container's changes", setup_commit},
+    {"create", "Create a new container", setup_create},
+    {"exec", "Execute a command in a running container", setup_exec},
+    {"export", "Export a container's filesystem as a tar archive", setup_export},
     {"history", "Show the history of an image", setup_history},
     {"image", "Manage images", setup_image},
     {"images", "List images", setup_images},
     {"import", "Import the contents from a tarball to create a filesystem image", setup_import},
-    {"inspect", "Return low-level information on images", setup_inspect},
+    {"inspect", "Return low-level information on images and containers", setup_inspect},
+    {"kill", "Kill one or more running containers", setup_kill},
     {"load", "Load an image from a tar archive or STDIN", setup_load},
+    {"logs", "Fetch the logs of a container", setup_logs},
     {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
+    {"pause", "Pause all processes within one or more containers", setup_pause},
+    {"ps", "List containers", setup_ps},
+    {"rm", "Remove one or more containers", setup_rm},
     {"rmi", "Remove one or more images", setup_rmi},
     {"run", "Create and run a new container from an image", setup_run},
     {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", setup_save},
+    {"start", "Start one or more stopped containers", setup_start},
+    {"stop", "Stop one or more running containers", setup_stop},
     {"system", "Manage the store (check, df, prune)", setup_system},
     {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", setup_tag},
+    {"unpause", "Unpause all processes within one or more containers", setup_unpause},
     {"version", "Show the strata version information", setup_version},
+    {"wait", "Block until one or more containers stop, then print their exit codes", setup_wait},
 };
 
 std::string default_root() {

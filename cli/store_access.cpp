@@ -1,5 +1,6 @@
 #include "cli/store_access.hpp"
 
+#include <cerrno>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,18 @@ namespace strata::cli {
 
 store::ImageStore open_store(const GlobalOptions& global) {
   return store::ImageStore::open(global.root);
+}
+
+store::ContainerStore open_containers(const GlobalOptions& global) {
+  try {
+    return store::ContainerStore(global.root);
+  } catch (const Error& e) {
+    if (e.sys_errno() != ENOENT) {
+      throw;
+    }
+  }
+  std::ignore = open_store(global); // a new root: make the OCI layout first
+  return store::ContainerStore(global.root);
 }
 
 store::Reference parse_reference_argument(const std::string& text) {

@@ -6,12 +6,15 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "store/container_store.hpp"
 #include "store/image_store.hpp"
 
 namespace strata::cli {
 
 // Opens (creating if needed) the store at `--root`.
 [[nodiscard]] store::ImageStore open_store(const GlobalOptions& global);
+// The containers of the store at `--root` (`<root>/containers/`).
+[[nodiscard]] store::ContainerStore open_containers(const GlobalOptions& global);
 
 // Parses a NAME[:TAG] argument. A malformed one fails with exit status 1, as in docker (the
 // daemon rejects it), not with the usage status.
