@@ -1,0 +1,411 @@
+// The parent side of `ExecProcess` (exec_process.hpp): find and pin the target, plan, clone into
+// its PID namespace, place the child in the cgroup, then wait while forwarding signals.
+
+#include "runtime/exec_process.hpp"
+
+#include "common/error.hpp"
+#include "common/file_util.hpp"
+#include "common/log.hpp"
+#include "common/unique_fd.hpp"
+#include "runtime/cgroup.hpp"
+#include "runtime/exec_child.hpp"
+#include "runtime/exec_path.hpp"
+#include "runtime/process_support.hpp"
+#include "runtime/seccomp_cache.hpp"
+#include "runtime/user.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+namespace strata::runtime {
+namespace {
+
+struct NamespaceKind {
+  int type;
+  const char* file; // under /proc/PID/ns/
+};
+
+// The child's join order (exec_child.hpp): mount last, as it changes root and cwd.
+constexpr std::array<NamespaceKind, k_exec_namespaces> k_joined = {{
+    {CLONE_NEWIPC, "ipc"},
+    {CLONE_NEWUTS, "uts"},
+    {CLONE_NEWNET, "net"},
+    {CLONE_NEWCGROUP, "cgroup"},
+    {CLONE_NEWNS, "mnt"},
+}};
+
+[[noreturn]] void throw_gone(pid_t pid) {
+  throw Error(ErrorKind::not_found, fmt::format("container process {} is not running", pid));
+}
+
+// Whether the process behind `pidfd` has exited (a zombie has).
+bool has_exited(int pidfd) {
+  pollfd fd{pidfd, POLLIN, 0};
+  while (::poll(&fd, 1, 0) < 0) {
+    if (errno != EINTR) {
+      throw_errno("poll the container's pidfd");
+    }
+  }
+  return (fd.revents & POLLIN) != 0;
+}
+
+bool same_file(int fd, const std::string& path) {
+  struct stat a {};
+  struct stat b {};
+  return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+// The target, pinned (step 1 of exec_process.hpp). Namespace fds are empty for namespaces the
+// caller already shares.
+struct ExecTarget {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+  UniqueFd root;
+  UniqueFd pid_namespace;
+  std::array<UniqueFd, k_exec_namespaces> namespaces;
+};
+
+UniqueFd open_namespace(const ExecTarget& target, const char* name) {
+  const std::string path = fmt::format("/proc/{}/ns/{}", target.pid, name);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    if (has_exited(target.pidfd.get())) {
+      throw_gone(target.pid);
+    }
+    if (err == ENOENT && std::strcmp(name, "cgroup") == 0) {
+      return {}; // a kernel without cgroup namespaces: there is nothing to join
+    }
+    throw_errno("open", path, err);
+  }
+  if (same_file(fd.get(), fmt::format("/proc/self/ns/{}", name))) {
+    return {};
+  }
+  return fd;
+}
+
+ExecTarget open_target(pid_t pid, std::uint64_t start_time) {
+  if (pid <= 0) {
+    throw_gone(pid);
+  }
+  ExecTarget target;
+  target.pid = pid;
+  target.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!target.pidfd) {
+    if (errno == ESRCH) {
+      throw_gone(pid);
+    }
+    throw_errno("pidfd_open", std::to_string(pid));
+  }
+  // The PID was alive with this start time when the caller recorded it and is alive with it
+  // now, so it was never reused in between: the pidfd is that process's.
+  if (start_time != 0 && process_start_time(pid) != start_time) {
+    throw_gone(pid);
+  }
+  const std::string root_path = fmt::format("/proc/{}/root", pid);
+  target.root = UniqueFd(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!target.root) {
+    const int err = errno;
+    if (has_exited(target.pidfd.get())) {
+      throw_gone(pid);
+    }
+    throw_errno("open", root_path, err);
+  }
+  target.pid_namespace = open_namespace(target, "pid");
+  for (std::size_t i = 0; i < k_joined.size(); ++i) {
+    target.namespaces[i] = open_namespace(target, k_joined[i].file);
+  }
+  // Alive after every open: each descriptor is the pinned process's.
+  if (has_exited(target.pidfd.get())) {
+    throw_gone(pid);
+  }
+  return target;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings, std::size_t spare_slots) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + spare_slots + 1);
+  for (std::string& s : strings) {
+    pointers.push_back(s.data());
+  }
+  pointers.insert(pointers.end(), spare_slots + 1, nullptr);
+  return pointers;
+}
+
+bool env_has(const std::vector<std::string>& env, std::string_view key) {
+  for (const std::string& entry : env) {
+    if (entry.size() > key.size() && entry.starts_with(key) && entry[key.size()] == '=') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<ExecChildPlan> make_plan(const ExecSpec& spec) {
+  if (spec.args.empty() || spec.args.front().empty()) {
+    throw Error(ErrorKind::usage, "no command specified");
+  }
+  if (!spec.cwd.starts_with('/')) {
+    throw Error(ErrorKind::usage, fmt::format("the working directory '{}' is invalid, it needs to "
+                                              "be an absolute path",
+                                              spec.cwd));
+  }
+  auto plan = std::make_unique<ExecChildPlan>();
+  plan->cwd = spec.cwd;
+  plan->arg_storage = spec.args;
+  plan->env_storage = spec.env;
+  plan->candidate_storage = exec_candidates(spec.args.front(), spec.env);
+  plan->argv = pointers_to(plan->arg_storage, 0);
+  plan->envp = pointers_to(plan->env_storage, 1);
+  plan->candidates = pointers_to(plan->candidate_storage, 0);
+  plan->capabilities = spec.capabilities;
+  plan->stdin_mode = spec.stdin_mode;
+  plan->tty_fd = spec.tty_fd;
+  return plan;
+}
+
+// The user as the container's own /etc files say (allocation stays here, in the parent).
+void resolve_exec_user(ExecChildPlan& plan, int root_fd, const ExecSpec& spec) {
+  const ExecUser user = resolve_user(root_fd, spec.user);
+  if (user.supplementary_gids.size() > k_max_groups) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("more than {} supplementary groups", k_max_groups));
+  }
+  UserMessage& message = plan.user;
+  message.uid = user.uid;
+  message.gid = user.gid;
+  message.group_count = static_cast<std::uint32_t>(user.supplementary_gids.size());
+  std::copy(user.supplementary_gids.begin(), user.supplementary_gids.end(), message.groups);
+  if (!env_has(spec.env, "HOME") && user.home.size() < PATH_MAX) {
+    std::memcpy(message.home_env, "HOME=", 5);
+    std::memcpy(message.home_env + 5, user.home.data(), user.home.size());
+    plan.envp[plan.envp.size() - 2] = message.home_env;
+  }
+}
+
+std::vector<sock_filter> seccomp_program(const ExecSpec& spec) {
+  if (!spec.seccomp) {
+    return {};
+  }
+  std::vector<sock_filter> code =
+      spec.default_seccomp_cache.empty()
+          ? compile_seccomp(*spec.seccomp, spec.seccomp_capabilities).code()
+          : default_seccomp_program(spec.seccomp_capabilities, spec.default_seccomp_cache);
+  if (code.size() > k_max_filter_length) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("the seccomp program has {} instructions, over the kernel's {}",
+                            code.size(), k_max_filter_length));
+  }
+  return code;
+}
+
+std::optional<Cgroup> open_cgroup(const std::string& name) {
+  if (name.empty()) {
+    return std::nullopt;
+  }
+  std::optional<Cgroup> cgroup = Cgroup::open(name);
+  if (!cgroup) {
+    throw Error(ErrorKind::not_found, fmt::format("the container's cgroup {} is gone", name));
+  }
+  return cgroup;
+}
+
+// Children of the calling thread are created in `pid_namespace` while this lives (step 3 of
+// exec_process.hpp); an empty fd changes nothing.
+class PidNamespaceForChildren {
+public:
+  explicit PidNamespaceForChildren(int pid_namespace) {
+    if (pid_namespace < 0) {
+      return;
+    }
+    saved_ = UniqueFd(::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!saved_) {
+      throw_errno("open", "/proc/thread-self/ns/pid_for_children");
+    }
+    if (::setns(pid_namespace, CLONE_NEWPID) != 0) {
+      throw_errno("setns", "the container's PID namespace");
+    }
+  }
+  ~PidNamespaceForChildren() {
+    if (saved_ && ::setns(saved_.get(), CLONE_NEWPID) != 0) {
+      log::warn("restore the PID namespace for children: {}", std::strerror(errno));
+      std::abort(); // every later child would start inside the container
+    }
+  }
+  PidNamespaceForChildren(const PidNamespaceForChildren&) = delete;
+  PidNamespaceForChildren& operator=(const PidNamespaceForChildren&) = delete;
+
+private:
+  UniqueFd saved_;
+};
+
+ChildProcess spawn_in_container(const ExecTarget& target, const ExecChildPlan& plan) {
+  auto entry = [&plan] { exec_child_main(plan); };
+  const PidNamespaceForChildren in_container(target.pid_namespace.get());
+  try {
+    return ChildProcess::spawn(0, entry);
+  } catch (const Error&) {
+    // A PID namespace whose PID 1 has exited refuses new processes (ENOMEM).
+    if (has_exited(target.pidfd.get())) {
+      throw_gone(target.pid);
+    }
+    throw;
+  }
+}
+
+std::optional<ExecFailure> read_exec_report(int fd) {
+  ExecFailure report;
+  std::size_t got = 0;
+  while (got < sizeof report) {
+    const ssize_t n = ::read(fd, reinterpret_cast<char*>(&report) + got, sizeof report - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw_errno("read the exec's report pipe");
+    }
+    if (n == 0) {
+      if (got == 0) {
+        return std::nullopt;
+      }
+      throw Error(ErrorKind::child_failed, "exec setup: truncated report");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return report;
+}
+
+[[noreturn]] void throw_child_failure(const ExecFailure& failure, const std::string& cwd) {
+  std::string what = exec_step_name(failure);
+  if (failure.step == ExecStep::chdir) {
+    what += fmt::format(" (\"{}\")", cwd); // runc's "chdir to cwd ("/x")"
+  }
+  // `Error` appends the errno's text; `message()` keeps the step alone for the CLI's wording.
+  Error error(ErrorKind::child_failed, what, failure.err);
+  error.add_context("exec setup");
+  throw error;
+}
+
+// Steps 4-6 once the child exists: nullopt once the command runs, else how its exec failed
+// (the child is reaped).
+std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
+                                         const std::optional<Cgroup>& cgroup,
+                                         const ExecSpec& spec) {
+  sync.read_end = UniqueFd();
+  report.write_end = UniqueFd();
+  if (cgroup) {
+    cgroup->add_process(child.pid());
+  }
+  send_all(sync.write_end.get(), "g", 1);
+  sync.write_end = UniqueFd();
+  if (const std::optional<ExecFailure> failure = read_exec_report(report.read_end.get())) {
+    if (failure->step != ExecStep::exec) {
+      throw_child_failure(*failure, spec.cwd);
+    }
+    std::ignore = child.wait();
+    return ContainerExit{ContainerExit::How::exec_failed, failure->err};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+struct ExecProcess::State {
+  std::unique_ptr<ExecChildPlan> plan;
+  std::unique_ptr<SignalBlock> signals;
+  std::optional<ChildProcess> child; // destroyed first: SIGKILLs and reaps an unwaited command
+  std::optional<ContainerExit> exec_failure;
+};
+
+ExecProcess::ExecProcess(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+ExecProcess::ExecProcess(ExecProcess&& other) noexcept = default;
+ExecProcess::~ExecProcess() = default;
+
+pid_t ExecProcess::pid() const noexcept {
+  return state_ && state_->child ? state_->child->pid() : 0;
+}
+
+const std::optional<ContainerExit>& ExecProcess::exec_failure() const noexcept {
+  return state_->exec_failure;
+}
+
+ContainerExit ExecProcess::wait() {
+  if (state_->exec_failure) {
+    return *state_->exec_failure;
+  }
+  STRATA_CHECK(state_->child.has_value());
+  const ContainerExit exit = state_->child->wait_forwarding(*state_->signals);
+  state_->child.reset();
+  return exit;
+}
+
+ExecProcess ExecProcess::start(const ExecSpec& spec) {
+  auto state = std::make_unique<State>();
+  state->plan = make_plan(spec);
+  ExecChildPlan& plan = *state->plan;
+  const ExecTarget target = open_target(spec.target, spec.target_start_time);
+  resolve_exec_user(plan, target.root.get(), spec);
+  plan.filter = seccomp_program(spec);
+  const std::optional<Cgroup> cgroup = open_cgroup(spec.cgroup_name);
+  for (std::size_t i = 0; i < k_joined.size(); ++i) {
+    plan.namespaces[i] = {target.namespaces[i].get(), k_joined[i].type};
+  }
+  Pipe sync = Pipe::make_socket();
+  Pipe report = Pipe::make();
+  plan.sync_read = sync.read_end.get();
+  plan.report_write = report.write_end.get();
+  state->signals = std::make_unique<SignalBlock>();
+  plan.saved_mask = state->signals->saved();
+  state->child.emplace(spawn_in_container(target, plan));
+  state->exec_failure = guide_child(*state->child, sync, report, cgroup, spec);
+  if (state->exec_failure) {
+    state->child.reset();
+  }
+  return ExecProcess(std::move(state));
+}
+
+ContainerExit exec_in_container(const ExecSpec& spec) {
+  ExecProcess process = ExecProcess::start(spec);
+  return process.wait();
+}
+
+std::optional<std::uint64_t> process_start_time(pid_t pid) {
+  const std::string path = fmt::format("/proc/{}/stat", pid);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return std::nullopt;
+  }
+  const std::string stat = read_fd(fd.get(), path, 4096);
+  // "PID (comm) S PPID ...": comm may hold spaces and ')', so fields count from the last ')';
+  // the start time is field 22, the 20th after it.
+  std::size_t at = stat.rfind(')');
+  for (int field = 2; field < 22 && at != std::string::npos; ++field) {
+    at = stat.find(' ', at + 1);
+  }
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  const char* begin = stat.data() + at + 1;
+  const auto [end, ec] = std::from_chars(begin, stat.data() + stat.size(), value);
+  if (ec != std::errc() || end == begin) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+} // namespace strata::runtime
