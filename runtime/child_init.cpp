@@ -130,6 +130,29 @@ ChildFailure stdin_from_dev_null() noexcept {
   return {};
 }
 
+// The spec's stdio onto 0, 1, 2 (before every other fd is closed); a tty becomes the
+// controlling terminal of the new session.
+ChildFailure install_stdio(const ChildPlan& plan) noexcept {
+  if (plan.tty_fd >= 0) {
+    if (::ioctl(plan.tty_fd, TIOCSCTTY, 0) != 0) {
+      return fail(ChildStep::stdio);
+    }
+    for (int target = 0; target < 3; ++target) {
+      if (::dup2(plan.tty_fd, target) < 0) {
+        return fail(ChildStep::stdio);
+      }
+    }
+    return {};
+  }
+  for (int target = 0; target < 3; ++target) {
+    if (plan.stdio[target] >= 0 && plan.stdio[target] != target &&
+        ::dup2(plan.stdio[target], target) < 0) {
+      return fail(ChildStep::stdio);
+    }
+  }
+  return {};
+}
+
 // Closes every fd from 3 up except `keep_a` and `keep_b` (either may be -1).
 int close_all_but(int keep_a, int keep_b) noexcept {
   const unsigned lo = static_cast<unsigned>(
@@ -193,6 +216,9 @@ void child_main(ChildPlan& plan) noexcept {
   ::setsid();
   ::umask(022);
   const int report = plan.report_write;
+  if (const ChildFailure f = install_stdio(plan); f.err != 0) {
+    report_and_exit(report, f);
+  }
   // The parent's fds (store locks, directories) are gone before anything else: no later step,
   // and no `-w /proc/self/fd/N`, can reach them (CVE-2024-21626).
   if (close_all_but(plan.sync_read, report) != 0) {
@@ -227,7 +253,9 @@ void child_main(ChildPlan& plan) noexcept {
     report_and_exit(report, f);
   }
   if (const ChildFailure f =
-          plan.stdin_mode == StdinMode::dev_null ? stdin_from_dev_null() : ChildFailure{};
+          plan.stdin_mode == StdinMode::dev_null && plan.stdio[0] < 0 && plan.tty_fd < 0
+              ? stdin_from_dev_null()
+              : ChildFailure{};
       f.err != 0) {
     report_and_exit(report, f);
   }

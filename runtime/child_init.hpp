@@ -40,6 +40,8 @@ struct ChildPlan {
   std::string hostname;
   NetworkMode network = NetworkMode::host;
   StdinMode stdin_mode = StdinMode::dev_null;
+  int stdio[3] = {-1, -1, -1}; // duplicated onto 0, 1, 2 first thing (ContainerSpec)
+  int tty_fd = -1;
   std::string cwd;
   std::vector<std::string> arg_storage;
   std::vector<std::string> env_storage;

@@ -37,6 +37,7 @@ enum class ChildStep : std::int32_t {
   capabilities,
   close_fds,
   stdin_null,
+  stdio,
   seccomp,
   exec,
 };

@@ -58,7 +58,14 @@ struct ContainerSpec {
   CgroupLimits limits;
 
   StdinMode stdin_mode = StdinMode::dev_null;
-  bool tty = false; // not supported yet
+  // The container's stdio: descriptors of the caller, duplicated onto 0, 1 and 2 in the child;
+  // -1 keeps the caller's (stdin: /dev/null unless `stdin_mode` is inherit). A `tty_fd` (a pty
+  // slave, terminal.hpp) becomes the controlling terminal and 0, 1 and 2. The caller keeps
+  // ownership; `ContainerProcess::start` does not close them.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  int tty_fd = -1;
 };
 
 } // namespace strata::runtime

@@ -12,11 +12,16 @@
 #include "runtime/child_init.hpp"
 #include "runtime/etc_files.hpp"
 #include "runtime/exec_path.hpp"
+#include "runtime/io_relay.hpp"
 #include "runtime/process_support.hpp"
 #include "runtime/seccomp_cache.hpp"
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -156,13 +161,14 @@ int namespace_flags(const ContainerSpec& spec) {
   return flags;
 }
 
-// Steps 2-6 of process.hpp once the child exists.
+// Steps 2-5 of process.hpp once the child exists: nullopt once the command runs, else how its
+// exec failed (the child is reaped).
 // The child sets up its rootfs while the parent moves it into the cgroup (a v1 attach costs
 // milliseconds) and compiles seccomp; it execs only after the user message.
-ContainerExit guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
-                          const std::optional<Cgroup>& cgroup, const ContainerSpec& spec,
-                          const SignalBlock& signals,
-                          std::future<std::vector<sock_filter>>& filter) {
+std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
+                                         const std::optional<Cgroup>& cgroup,
+                                         const ContainerSpec& spec,
+                                         std::future<std::vector<sock_filter>>& filter) {
   sync.read_end = UniqueFd();
   report.write_end = UniqueFd();
   send_all(sync.write_end.get(), "g", 1);
@@ -183,9 +189,27 @@ ContainerExit guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
       throw_child_failure(*failure);
     }
     std::ignore = child.wait();
-    return {ContainerExit::How::exec_failed, failure->err};
+    return ContainerExit{ContainerExit::How::exec_failed, failure->err};
   }
-  return child.wait_forwarding(signals);
+  return std::nullopt;
+}
+
+void destroy_cgroup(const std::optional<Cgroup>& cgroup) noexcept {
+  if (cgroup) {
+    try {
+      cgroup->kill_all(SIGKILL);
+      cgroup->destroy();
+    } catch (const Error& e) {
+      log::warn("remove cgroup: {}", e.what());
+    }
+  }
+}
+
+void fill_stdio(ChildPlan& plan, const ContainerSpec& spec) {
+  plan.stdio[0] = spec.stdin_fd;
+  plan.stdio[1] = spec.stdout_fd;
+  plan.stdio[2] = spec.stderr_fd;
+  plan.tty_fd = spec.tty_fd;
 }
 
 } // namespace
@@ -202,38 +226,120 @@ int ContainerExit::status() const noexcept {
   return 125;
 }
 
-ContainerExit run_container(const ContainerSpec& spec) {
-  std::unique_ptr<ChildPlan> plan = make_child_plan(spec);
-  write_etc_files(spec);
-  make_overlay_links(plan->rootfs.overlay);
+struct ContainerProcess::State {
+  std::unique_ptr<ChildPlan> plan;
+  std::unique_ptr<SignalBlock> signals;
   std::optional<Cgroup> cgroup;
-  if (!spec.cgroup_name.empty()) {
-    cgroup = Cgroup::create(spec.cgroup_name, spec.limits);
-    plan_cgroup_binds(*cgroup, plan->rootfs);
+  std::optional<ChildProcess> child;
+  std::optional<ContainerExit> exec_failure;
+
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() {
+    child.reset(); // SIGKILLs and reaps PID 1 unless it was waited for
+    destroy_cgroup(cgroup);
+    cgroup.reset();
   }
-  const ScopeExit destroy_cgroup([&cgroup] {
-    if (cgroup) {
-      try {
-        cgroup->kill_all(SIGKILL);
-        cgroup->destroy();
-      } catch (const Error& e) {
-        log::warn("remove cgroup: {}", e.what());
-      }
-    }
-  });
+};
+
+ContainerProcess::ContainerProcess(std::unique_ptr<State> state) noexcept
+    : state_(std::move(state)) {}
+ContainerProcess::ContainerProcess(ContainerProcess&& other) noexcept = default;
+ContainerProcess::~ContainerProcess() = default;
+
+pid_t ContainerProcess::pid() const noexcept {
+  return state_->child ? state_->child->pid() : 0;
+}
+
+const std::optional<ContainerExit>& ContainerProcess::exec_failure() const noexcept {
+  return state_->exec_failure;
+}
+
+ContainerProcess ContainerProcess::start(const ContainerSpec& spec) {
+  auto state = std::make_unique<State>();
+  state->plan = make_child_plan(spec);
+  ChildPlan& plan = *state->plan;
+  fill_stdio(plan, spec);
+  write_etc_files(spec);
+  make_overlay_links(plan.rootfs.overlay);
+  if (!spec.cgroup_name.empty()) {
+    state->cgroup = Cgroup::create(spec.cgroup_name, spec.limits);
+    plan_cgroup_binds(*state->cgroup, plan.rootfs);
+  }
   Pipe sync = Pipe::make_socket();
   Pipe report = Pipe::make();
-  plan->sync_read = sync.read_end.get();
-  plan->sync_write = sync.write_end.get();
-  plan->report_read = report.read_end.get();
-  plan->report_write = report.write_end.get();
-  const SignalBlock signals;
-  plan->saved_mask = signals.saved();
+  plan.sync_read = sync.read_end.get();
+  plan.sync_write = sync.write_end.get();
+  plan.report_read = report.read_end.get();
+  plan.report_write = report.write_end.get();
+  state->signals = std::make_unique<SignalBlock>();
+  plan.saved_mask = state->signals->saved();
   // Started under the block, so the forwarded signals never land on this thread.
   std::future<std::vector<sock_filter>> filter = compile_in_background(spec);
-  auto entry = [&plan] { child_main(*plan); };
-  ChildProcess child = ChildProcess::spawn(namespace_flags(spec), entry);
-  return guide_child(child, sync, report, cgroup, spec, signals, filter);
+  auto entry = [&plan] { child_main(plan); };
+  state->child.emplace(ChildProcess::spawn(namespace_flags(spec), entry));
+  state->exec_failure = guide_child(*state->child, sync, report, state->cgroup, spec, filter);
+  if (state->exec_failure) {
+    state->child.reset();
+  }
+  return ContainerProcess(std::move(state));
+}
+
+ContainerExit ContainerProcess::wait(IoRelay* io) {
+  State& s = *state_;
+  if (s.exec_failure) {
+    return *s.exec_failure;
+  }
+  if (!s.child) {
+    throw Error(ErrorKind::internal, "the container was already waited for");
+  }
+  // The command runs already, so this no longer leaks into it: a reader that went away
+  // (`strata run … | head -1`) is EPIPE for the relay, not the death of strata.
+  ::signal(SIGPIPE, SIG_IGN);
+  const UniqueFd signals(::signalfd(-1, &s.signals->blocked(), SFD_CLOEXEC));
+  if (!signals) {
+    throw_errno("signalfd");
+  }
+  std::vector<pollfd> fds;
+  while (true) {
+    fds.assign({{s.child->pidfd(), POLLIN, 0}, {signals.get(), POLLIN, 0}});
+    if (io != nullptr) {
+      io->add_pollfds(fds);
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("poll");
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      break;
+    }
+    signalfd_siginfo info{};
+    if ((fds[1].revents & POLLIN) != 0 &&
+        ::read(signals.get(), &info, sizeof info) == sizeof info &&
+        (io == nullptr || !io->on_signal(static_cast<int>(info.ssi_signo)))) {
+      ::syscall(SYS_pidfd_send_signal, s.child->pidfd(), static_cast<int>(info.ssi_signo), nullptr,
+                0);
+    }
+    if (io != nullptr) {
+      io->handle(fds.data() + 2);
+    }
+  }
+  const ContainerExit exit = s.child->wait();
+  s.child.reset();
+  if (io != nullptr) {
+    io->drain();
+  }
+  destroy_cgroup(s.cgroup);
+  s.cgroup.reset();
+  return exit;
+}
+
+ContainerExit run_container(const ContainerSpec& spec) {
+  ContainerProcess container = ContainerProcess::start(spec);
+  return container.wait();
 }
 
 } // namespace strata::runtime

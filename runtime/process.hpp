@@ -30,6 +30,11 @@
 
 #include "runtime/container_spec.hpp"
 
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+
 namespace strata::runtime {
 
 struct ContainerExit {
@@ -41,6 +46,36 @@ struct ContainerExit {
   [[nodiscard]] int status() const noexcept;
 };
 
+class IoRelay;
+
+// One started container: `start` runs steps 1-5 and returns once PID 1 runs the command (or its
+// exec failed: `exec_failure()`); `wait` is step 6. The object owns the container: destroying it
+// before `wait` returned kills every process in it (the cgroup, and PID 1 through its pidfd) and
+// removes the cgroup. Move-only; one thread.
+class ContainerProcess {
+public:
+  [[nodiscard]] static ContainerProcess start(const ContainerSpec& spec);
+  ContainerProcess(ContainerProcess&& other) noexcept;
+  ContainerProcess& operator=(ContainerProcess&&) = delete;
+  ContainerProcess(const ContainerProcess&) = delete;
+  ~ContainerProcess();
+
+  // The container's PID 1 as the host sees it.
+  [[nodiscard]] pid_t pid() const noexcept;
+  // Set when the command could not be executed (126/127); `wait` then returns it at once.
+  [[nodiscard]] const std::optional<ContainerExit>& exec_failure() const noexcept;
+  // Waits for PID 1 to exit while forwarding signals to it and relaying `io` (when given), then
+  // drains `io`, kills what is left in the cgroup and removes it.
+  ContainerExit wait(IoRelay* io = nullptr);
+
+  struct State;
+
+private:
+  explicit ContainerProcess(std::unique_ptr<State> state) noexcept;
+  std::unique_ptr<State> state_;
+};
+
+// `ContainerProcess::start(spec).wait()`, with the caller's stdio.
 [[nodiscard]] ContainerExit run_container(const ContainerSpec& spec);
 
 } // namespace strata::runtime

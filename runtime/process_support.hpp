@@ -67,6 +67,7 @@ public:
   ~ChildProcess();
 
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] int pidfd() const noexcept { return pidfd_.get(); }
   // Reaps the child (blocking) and returns how it ended.
   ContainerExit wait();
   // Waits while forwarding the signals `block` holds blocked to the child.

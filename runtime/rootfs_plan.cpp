@@ -179,6 +179,8 @@ const char* child_step_name(ChildStep step) noexcept {
     return "close file descriptors";
   case ChildStep::stdin_null:
     return "open /dev/null as stdin";
+  case ChildStep::stdio:
+    return "set up stdio";
   case ChildStep::seccomp:
     return "install seccomp filter";
   case ChildStep::exec:

@@ -1,0 +1,38 @@
+#pragma once
+// Terminals for `run -t`/`exec -t`: a pseudo-terminal pair, the caller's terminal in raw mode
+// while attached, and window sizes (SIGWINCH). No allocation-free guarantees: parent side only.
+
+#include "common/unique_fd.hpp"
+
+#include <termios.h>
+
+#include <optional>
+
+namespace strata::runtime {
+
+struct Pty {
+  UniqueFd master; // the caller's end (O_CLOEXEC)
+  UniqueFd slave;  // the container's stdio (O_CLOEXEC, O_NOCTTY); `ContainerSpec::tty_fd`
+};
+
+// posix_openpt + grantpt + unlockpt + open of the slave; `Error{io}` on failure.
+[[nodiscard]] Pty open_pty();
+
+// Puts `fd` in raw mode (cfmakeraw) for its lifetime when it is a terminal; restores the saved
+// settings on destruction. A non-terminal fd makes it a no-op.
+class RawTerminal {
+public:
+  explicit RawTerminal(int fd);
+  ~RawTerminal();
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+private:
+  int fd_ = -1;
+  std::optional<termios> saved_;
+};
+
+// Copies the window size of terminal `from` to terminal `to` (nothing when `from` is not one).
+void copy_window_size(int from, int to) noexcept;
+
+} // namespace strata::runtime
