@@ -7,7 +7,9 @@
 // `Config.WorkingDir`; the container's capabilities (`HostConfig.CapAdd/CapDrop/Privileged`,
 // every one with `--privileged`) under the container's seccomp profile (`StrataSeccomp`).
 // Output goes straight to the caller's stdout and stderr (it is not logged); stdin is the
-// caller's with `-i`, else /dev/null.
+// caller's with `-i`, else /dev/null. With `-t` the command's stdio is a new pty, relayed to the
+// caller's terminal (raw with `-i`; TERM=xterm). `-d` starts the command under a monitor
+// process in its own session, stdio on /dev/null and no terminal, and returns once it runs.
 //
 // Exit status (docker's): the command's own; 126/127 when it cannot be started ("OCI runtime
 // exec failed: ..."); 1 for "No such container", a container that is not running or is paused,
@@ -35,6 +37,8 @@
 #include "common/unique_fd.hpp"
 #include "runtime/exec_path.hpp"
 #include "runtime/exec_process.hpp"
+#include "runtime/io_relay.hpp"
+#include "runtime/terminal.hpp"
 
 namespace strata::cli {
 namespace {
@@ -319,6 +323,38 @@ int run_attached(const runtime::ExecSpec& spec, const std::string& id,
   return process->wait().status();
 }
 
+// `-t`: the command's stdio is a new pty whose master is relayed to the caller's stdout (and
+// from its stdin with `-i`, in raw mode); SIGWINCH resizes it.
+int run_with_tty(runtime::ExecSpec spec, const std::string& id,
+                 const store::ContainerState& state, bool interactive) {
+  if (interactive && ::isatty(STDIN_FILENO) == 0) {
+    throw Error(ErrorKind::usage, "the input device is not a TTY");
+  }
+  runtime::Pty pty = runtime::open_pty();
+  runtime::copy_window_size(interactive ? STDIN_FILENO : STDOUT_FILENO, pty.master.get());
+  spec.tty_fd = pty.slave.get();
+  std::string message;
+  int status = 0;
+  std::optional<runtime::ExecProcess> process = start(spec, id, state, message, status);
+  pty.slave = UniqueFd(); // the command holds the only slave: its exit is the master's EOF
+  if (!process) {
+    fmt::print(stderr, "{}\n", message);
+    return status;
+  }
+  std::optional<runtime::RawTerminal> raw;
+  if (interactive) {
+    raw.emplace(STDIN_FILENO);
+  }
+  runtime::IoRelay io;
+  const int master = pty.master.get();
+  if (interactive) {
+    io.add_input(STDIN_FILENO, master);
+  }
+  io.set_resize(interactive ? STDIN_FILENO : STDOUT_FILENO, master);
+  io.add_output(std::move(pty.master), STDOUT_FILENO, runtime::LogStream::stdout_stream);
+  return process->wait(&io).status();
+}
+
 void write_all(int fd, std::string_view text) {
   while (!text.empty()) {
     const ssize_t n = ::write(fd, text.data(), text.size());
@@ -398,15 +434,15 @@ int exec_command(const GlobalOptions& global, const ExecOptions& options) {
                       "\n\nUsage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
                       "Execute a command in a running container");
   }
-  if (options.tty) {
-    throw Error(ErrorKind::unsupported, "-t/--tty is not supported yet");
-  }
   const store::ContainerStore containers = open_containers(global);
   store::ContainerState state;
   const store::ContainerRecord record = running_container(containers, options.container, state);
   const runtime::ExecSpec spec = make_spec(record, state, options, global.root);
-  return options.detach ? run_detached(spec, record.id, state)
-                        : run_attached(spec, record.id, state);
+  if (options.detach) {
+    return run_detached(spec, record.id, state); // a detached command gets no terminal
+  }
+  return options.tty ? run_with_tty(spec, record.id, state, options.interactive)
+                     : run_attached(spec, record.id, state);
 }
 
 } // namespace
@@ -414,7 +450,7 @@ int exec_command(const GlobalOptions& global, const ExecOptions& options) {
 Action setup_exec(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<ExecOptions>();
   app.add_flag("-i,--interactive", o->interactive, "Keep STDIN open even if not attached");
-  app.add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY (not supported yet)");
+  app.add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY");
   app.add_flag("-d,--detach", o->detach, "Detached mode: run command in the background");
   app.add_option("-e,--env", o->env, "Set environment variables");
   app.add_option("--env-file", o->env_files, "Read in a file of environment variables");

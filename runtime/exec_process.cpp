@@ -10,6 +10,7 @@
 #include "runtime/cgroup.hpp"
 #include "runtime/exec_child.hpp"
 #include "runtime/exec_path.hpp"
+#include "runtime/io_relay.hpp"
 #include "runtime/process_support.hpp"
 #include "runtime/seccomp_cache.hpp"
 #include "runtime/user.hpp"
@@ -17,6 +18,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -322,6 +325,40 @@ std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& 
   return std::nullopt;
 }
 
+// Polls the command's pidfd, the forwarded signals and `io` until the command exits
+// (ContainerProcess::wait's loop, without the cgroup, which is the container's).
+void relay_until_exit(const ChildProcess& child, const SignalBlock& block, IoRelay& io) {
+  // The command runs already, so this no longer leaks into it: a reader that went away is
+  // EPIPE for the relay, not the death of strata.
+  ::signal(SIGPIPE, SIG_IGN);
+  const UniqueFd signals(::signalfd(-1, &block.blocked(), SFD_CLOEXEC));
+  if (!signals) {
+    throw_errno("signalfd");
+  }
+  std::vector<pollfd> fds;
+  while (true) {
+    fds.assign({{child.pidfd(), POLLIN, 0}, {signals.get(), POLLIN, 0}});
+    io.add_pollfds(fds);
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("poll");
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      return;
+    }
+    signalfd_siginfo info{};
+    if ((fds[1].revents & POLLIN) != 0 &&
+        ::read(signals.get(), &info, sizeof info) == sizeof info &&
+        !io.on_signal(static_cast<int>(info.ssi_signo))) {
+      ::syscall(SYS_pidfd_send_signal, child.pidfd(), static_cast<int>(info.ssi_signo), nullptr,
+                0);
+    }
+    io.handle(fds.data() + 2);
+  }
+}
+
 } // namespace
 
 struct ExecProcess::State {
@@ -343,13 +380,23 @@ const std::optional<ContainerExit>& ExecProcess::exec_failure() const noexcept {
   return state_->exec_failure;
 }
 
-ContainerExit ExecProcess::wait() {
-  if (state_->exec_failure) {
-    return *state_->exec_failure;
+ContainerExit ExecProcess::wait(IoRelay* io) {
+  State& s = *state_;
+  if (s.exec_failure) {
+    return *s.exec_failure;
   }
-  STRATA_CHECK(state_->child.has_value());
-  const ContainerExit exit = state_->child->wait_forwarding(*state_->signals);
-  state_->child.reset();
+  if (!s.child) {
+    throw Error(ErrorKind::internal, "the exec'd command was already waited for");
+  }
+  if (io == nullptr) {
+    const ContainerExit exit = s.child->wait_forwarding(*s.signals);
+    s.child.reset();
+    return exit;
+  }
+  relay_until_exit(*s.child, *s.signals, *io);
+  const ContainerExit exit = s.child->wait();
+  s.child.reset();
+  io->drain();
   return exit;
 }
 

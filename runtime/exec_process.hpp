@@ -64,6 +64,8 @@
 
 namespace strata::runtime {
 
+class IoRelay;
+
 struct ExecSpec {
   pid_t target = 0; // the container's PID 1 as the host sees it
   // Field 22 of /proc/PID/stat (clock ticks since boot) as the caller recorded it: a target
@@ -107,8 +109,9 @@ public:
   [[nodiscard]] pid_t pid() const noexcept;
   // Set when the command could not be executed; `wait` then returns it at once.
   [[nodiscard]] const std::optional<ContainerExit>& exec_failure() const noexcept;
-  // Step 6: waits for the command while forwarding signals to it.
-  ContainerExit wait();
+  // Step 6: waits for the command while forwarding signals to it and relaying `io` (when given:
+  // a pty's master, `exec -t`), then drains `io`.
+  ContainerExit wait(IoRelay* io = nullptr);
 
   struct State;
 

@@ -9,6 +9,7 @@
 #include "common/temp_dir.hpp"
 #include "runtime/cgroup.hpp"
 #include "runtime/process.hpp"
+#include "runtime/terminal.hpp"
 #include "tests/unit/runtime/child_support.hpp"
 
 #include <signal.h>
@@ -256,6 +257,24 @@ TEST_F(ExecProcessTest, StdinIsDevNullAndFdsAreClosed) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   // 0, 1, 2 and ls's own directory fd; the shell's pipe is ls's stdout.
   EXPECT_LE(std::stoi(r.output), 4) << r.output;
+}
+
+TEST_F(ExecProcessTest, PtyIsTheControllingTerminal) {
+  const ChildResult r = run_in_child([this](int out) {
+    try {
+      const Pty pty = open_pty();
+      ExecSpec spec = exec_spec(
+          {"busybox", "sh", "-c", "test -t 0 && test -t 1 && test -t 2 && : </dev/tty"});
+      spec.tty_fd = pty.slave.get();
+      return exec_in_container(spec).status();
+    } catch (const Error& e) {
+      child_write(out, e.what());
+      return 200;
+    }
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ExecSpec spec = exec_spec({"busybox", "sh", "-c", "test -t 0 || test -t 1"});
+  EXPECT_EQ(exec(spec).exit_code, 1) << "no terminal without a tty_fd";
 }
 
 TEST_F(ExecProcessTest, TargetGoneIsNotFound) {
