@@ -323,35 +323,34 @@ int run_attached(const runtime::ExecSpec& spec, const std::string& id,
   return process->wait().status();
 }
 
-// `-t`: the command's stdio is a new pty whose master is relayed to the caller's stdout (and
-// from its stdin with `-i`, in raw mode); SIGWINCH resizes it.
+// `-t`: the command's stdio is a new pty of the container, whose master is relayed to the
+// caller's stdout (and from its stdin with `-i`, in raw mode); SIGWINCH resizes it.
 int run_with_tty(runtime::ExecSpec spec, const std::string& id,
                  const store::ContainerState& state, bool interactive) {
   if (interactive && ::isatty(STDIN_FILENO) == 0) {
     throw Error(ErrorKind::usage, "the input device is not a TTY");
   }
-  runtime::Pty pty = runtime::open_pty();
-  runtime::copy_window_size(interactive ? STDIN_FILENO : STDOUT_FILENO, pty.master.get());
-  spec.tty_fd = pty.slave.get();
+  spec.tty = runtime::ExecTty::yes;
   std::string message;
   int status = 0;
   std::optional<runtime::ExecProcess> process = start(spec, id, state, message, status);
-  pty.slave = UniqueFd(); // the command holds the only slave: its exit is the master's EOF
   if (!process) {
     fmt::print(stderr, "{}\n", message);
     return status;
   }
+  UniqueFd master = process->take_pty_master();
+  const int terminal = interactive ? STDIN_FILENO : STDOUT_FILENO;
+  runtime::copy_window_size(terminal, master.get());
   std::optional<runtime::RawTerminal> raw;
   if (interactive) {
     raw.emplace(STDIN_FILENO);
   }
   runtime::IoRelay io;
-  const int master = pty.master.get();
   if (interactive) {
-    io.add_input(STDIN_FILENO, master);
+    io.add_input(STDIN_FILENO, master.get());
   }
-  io.set_resize(interactive ? STDIN_FILENO : STDOUT_FILENO, master);
-  io.add_output(std::move(pty.master), STDOUT_FILENO, runtime::LogStream::stdout_stream);
+  io.set_resize(terminal, master.get());
+  io.add_output(std::move(master), STDOUT_FILENO, runtime::LogStream::stdout_stream);
   return process->wait(&io).status();
 }
 

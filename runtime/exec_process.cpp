@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "common/file_util.hpp"
+#include "common/in_root.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/cgroup.hpp"
@@ -13,6 +14,7 @@
 #include "runtime/io_relay.hpp"
 #include "runtime/process_support.hpp"
 #include "runtime/seccomp_cache.hpp"
+#include "runtime/terminal.hpp"
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
@@ -20,7 +22,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -139,6 +144,39 @@ ExecTarget open_target(pid_t pid, std::uint64_t start_time) {
   return target;
 }
 
+// A new pty of the container's devpts instance: its /dev/pts/ptmx opened through the container's
+// root as O_PATH, checked by fd (a 5:2 character device on devpts: a container that could
+// replace the path gets nothing else opened), re-opened read-write through /proc/self/fd, and
+// the slave taken with TIOCGPTPEER rather than by name.
+Pty open_container_pty(int root_fd) {
+  const UniqueFd path = open_in_root(root_fd, "dev/pts/ptmx", O_PATH);
+  struct stat st {};
+  struct statfs fs {};
+  if (::fstat(path.get(), &st) != 0 || ::fstatfs(path.get(), &fs) != 0) {
+    throw_errno("stat", "the container's /dev/pts/ptmx");
+  }
+  constexpr auto k_devpts_magic = 0x1cd1;
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2 ||
+      fs.f_type != k_devpts_magic) {
+    throw Error(ErrorKind::io, "the container's /dev/pts/ptmx is not a devpts ptmx");
+  }
+  const std::string reopen = fmt::format("/proc/self/fd/{}", path.get());
+  Pty pty;
+  pty.master = UniqueFd(::open(reopen.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.master) {
+    throw_errno("open", "the container's /dev/pts/ptmx");
+  }
+  int unlock = 0;
+  if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) != 0) {
+    throw_errno("unlock the container's pty");
+  }
+  pty.slave = UniqueFd(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.slave) {
+    throw_errno("open the container's pty slave");
+  }
+  return pty;
+}
+
 std::vector<char*> pointers_to(std::vector<std::string>& strings, std::size_t spare_slots) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + spare_slots + 1);
@@ -177,7 +215,6 @@ std::unique_ptr<ExecChildPlan> make_plan(const ExecSpec& spec) {
   plan->candidates = pointers_to(plan->candidate_storage, 0);
   plan->capabilities = spec.capabilities;
   plan->stdin_mode = spec.stdin_mode;
-  plan->tty_fd = spec.tty_fd;
   return plan;
 }
 
@@ -366,6 +403,7 @@ struct ExecProcess::State {
   std::unique_ptr<SignalBlock> signals;
   std::optional<ChildProcess> child; // destroyed first: SIGKILLs and reaps an unwaited command
   std::optional<ContainerExit> exec_failure;
+  UniqueFd pty_master;
 };
 
 ExecProcess::ExecProcess(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
@@ -374,6 +412,10 @@ ExecProcess::~ExecProcess() = default;
 
 pid_t ExecProcess::pid() const noexcept {
   return state_ && state_->child ? state_->child->pid() : 0;
+}
+
+UniqueFd ExecProcess::take_pty_master() noexcept {
+  return std::move(state_->pty_master);
 }
 
 const std::optional<ContainerExit>& ExecProcess::exec_failure() const noexcept {
@@ -407,6 +449,11 @@ ExecProcess ExecProcess::start(const ExecSpec& spec) {
   const ExecTarget target = open_target(spec.target, spec.target_start_time);
   resolve_exec_user(plan, target.root.get(), spec);
   plan.filter = seccomp_program(spec);
+  Pty pty;
+  if (spec.tty == ExecTty::yes) {
+    pty = open_container_pty(target.root.get());
+    plan.tty_fd = pty.slave.get();
+  }
   const std::optional<Cgroup> cgroup = open_cgroup(spec.cgroup_name);
   for (std::size_t i = 0; i < k_joined.size(); ++i) {
     plan.namespaces[i] = {target.namespaces[i].get(), k_joined[i].type};
@@ -422,6 +469,8 @@ ExecProcess ExecProcess::start(const ExecSpec& spec) {
   if (state->exec_failure) {
     state->child.reset();
   }
+  // The command holds the only slave now: its exit is the master's EOF.
+  state->pty_master = std::move(pty.master);
   return ExecProcess(std::move(state));
 }
 

@@ -26,10 +26,13 @@
 //     restore it aborts (later children must never land in a container's PID namespace);
 //  4. parent: moves the child into the container's cgroup (every hierarchy), then lets it go;
 //  5. child: `setsid` (a terminal's ^C reaches strata, which forwards it once), the pty as its
-//     controlling terminal (`tty_fd`), joins the ipc, uts, net, cgroup and — last — mount
-//     namespaces (only a process that shares no `fs_struct` may join a mount namespace, which a
-//     clone3 child never does; setns then puts root and cwd at the namespace's root, which
-//     after the container's pivot_root and detach is the container's `/`, as with runc exec),
+//     controlling terminal (`ExecTty::yes`: opened by the parent as the container's
+//     /dev/pts/ptmx through its root, verified as a devpts ptmx by fd, the slave from
+//     TIOCGPTPEER — no path inside the container is trusted), joins the ipc, uts, net, cgroup
+//     and — last — mount namespaces (only a process that shares no `fs_struct` may join a mount
+//     namespace, which a clone3 child never does; setns then puts root and cwd at the
+//     namespace's root, which after the container's pivot_root and detach is the container's
+//     `/`, as with runc exec),
 //     closes every fd but its report pipe (CVE-2024-21626: nothing of the host's is reachable
 //     from here on), setgroups/setgid/setuid (keeping capabilities over the switch),
 //     chdir and the getcwd check, stdin from /dev/null unless `-i`, no_new_privs, the
@@ -49,6 +52,7 @@
 // Thread-safety: one `ExecProcess` per thread; it changes the calling thread's signal mask for
 // its lifetime.
 
+#include "common/unique_fd.hpp"
 #include "runtime/capabilities.hpp"
 #include "runtime/container_spec.hpp"
 #include "runtime/process.hpp"
@@ -65,6 +69,8 @@
 namespace strata::runtime {
 
 class IoRelay;
+
+enum class ExecTty { no, yes };
 
 struct ExecSpec {
   pid_t target = 0; // the container's PID 1 as the host sees it
@@ -89,9 +95,10 @@ struct ExecSpec {
   std::string default_seccomp_cache;
 
   StdinMode stdin_mode = StdinMode::dev_null;
-  // A pty slave (terminal.hpp): the command's controlling terminal and its 0, 1 and 2. The
-  // caller keeps ownership. -1: the caller's stdout and stderr, stdin per `stdin_mode`.
-  int tty_fd = -1;
+  // `yes` (`exec -t`): a new pty of the container's own devpts instance is the command's
+  // controlling terminal and its 0, 1 and 2 (so it is /dev/pts/N inside); the caller takes the
+  // master (`take_pty_master`). `no`: the caller's stdout and stderr, stdin per `stdin_mode`.
+  ExecTty tty = ExecTty::no;
 };
 
 class ExecProcess {
@@ -107,6 +114,8 @@ public:
 
   // The command as the host sees it (0 once reaped).
   [[nodiscard]] pid_t pid() const noexcept;
+  // With `ExecTty::yes`: the pty's master, once (an empty fd afterwards or without a tty).
+  [[nodiscard]] UniqueFd take_pty_master() noexcept;
   // Set when the command could not be executed; `wait` then returns it at once.
   [[nodiscard]] const std::optional<ContainerExit>& exec_failure() const noexcept;
   // Step 6: waits for the command while forwarding signals to it and relaying `io` (when given:

@@ -7,9 +7,9 @@
 
 #include "common/error.hpp"
 #include "common/temp_dir.hpp"
+#include "common/unique_fd.hpp"
 #include "runtime/cgroup.hpp"
 #include "runtime/process.hpp"
-#include "runtime/terminal.hpp"
 #include "tests/unit/runtime/child_support.hpp"
 
 #include <signal.h>
@@ -259,22 +259,30 @@ TEST_F(ExecProcessTest, StdinIsDevNullAndFdsAreClosed) {
   EXPECT_LE(std::stoi(r.output), 4) << r.output;
 }
 
-TEST_F(ExecProcessTest, PtyIsTheControllingTerminal) {
+// The terminal is one of the container's own ptys: /dev/pts/0 inside, the controlling
+// terminal (/dev/tty opens), and what the command writes arrives on the master.
+TEST_F(ExecProcessTest, PtyOfTheContainerIsTheControllingTerminal) {
   const ChildResult r = run_in_child([this](int out) {
     try {
-      const Pty pty = open_pty();
       ExecSpec spec = exec_spec(
-          {"busybox", "sh", "-c", "test -t 0 && test -t 1 && test -t 2 && : </dev/tty"});
-      spec.tty_fd = pty.slave.get();
-      return exec_in_container(spec).status();
+          {"busybox", "sh", "-c", "tty; test -t 0 && test -t 2 && : </dev/tty && echo ok"});
+      spec.tty = ExecTty::yes;
+      ExecProcess process = ExecProcess::start(spec);
+      const UniqueFd master = process.take_pty_master();
+      const int status = process.wait().status();
+      char buffer[256];
+      const ssize_t n = ::read(master.get(), buffer, sizeof buffer);
+      child_write(out, std::string_view(buffer, n > 0 ? static_cast<std::size_t>(n) : 0));
+      return status;
     } catch (const Error& e) {
       child_write(out, e.what());
       return 200;
     }
   });
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "/dev/pts/0\r\nok\r\n");
   ExecSpec spec = exec_spec({"busybox", "sh", "-c", "test -t 0 || test -t 1"});
-  EXPECT_EQ(exec(spec).exit_code, 1) << "no terminal without a tty_fd";
+  EXPECT_EQ(exec(spec).exit_code, 1) << "no terminal without ExecTty::yes";
 }
 
 TEST_F(ExecProcessTest, TargetGoneIsNotFound) {
