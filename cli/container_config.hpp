@@ -66,6 +66,9 @@ struct CreateOptions {
 
 // Declares the flags above on `app` (shared by `create` and `run`).
 void add_create_flags(CLI::App& app, CreateOptions& options);
+// CLI11's prefix mode hands an unknown flag before IMAGE to the command; docker refuses it (a
+// command whose first word starts with '-' is the price: docker would run it).
+void refuse_flag_as_command(const CreateOptions& options, const char* command);
 
 // Resolves the image (unpacking it), builds config.json and creates the container. Holds the
 // image store's content lock while doing so, so gc keeps the layers.
@@ -74,7 +77,8 @@ void add_create_flags(CLI::App& app, CreateOptions& options);
 
 // The spec `start` runs: lower dirs from StrataChains, everything else from config.json.
 [[nodiscard]] runtime::ContainerSpec spec_from_config(const store::ContainerRecord& record,
-                                                      const std::string& store_root);
+                                                      const std::string& store_root,
+                                                      const store::SnapshotStore& snapshots);
 
 // config.json parsed; `Error{corrupt}` when it is not an object.
 [[nodiscard]] nlohmann::json parse_config(const store::ContainerRecord& record);

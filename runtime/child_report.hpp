@@ -38,6 +38,7 @@ enum class ChildStep : std::int32_t {
   close_fds,
   stdin_null,
   stdio,
+  mounts,
   seccomp,
   exec,
 };

@@ -30,6 +30,17 @@ enum class ReadOnlyRoot { no, yes };
 // `run -i`: the caller's stdin is passed through; otherwise the container reads /dev/null.
 enum class StdinMode { dev_null, inherit };
 
+// `-v HOST:CTR[:ro]` (bind, recursive) and `--tmpfs CTR[:OPTIONS]`; the destination is an
+// absolute path in the container, resolved inside the rootfs and created when missing.
+struct MountSpec {
+  enum class Type { bind, tmpfs };
+  Type type = Type::bind;
+  std::string source; // bind: an absolute host path
+  std::string destination;
+  bool read_only = false;
+  std::string options; // tmpfs: docker's --tmpfs options ("size=64m,mode=1777,noexec", ...)
+};
+
 struct ContainerSpec {
   std::vector<std::string> lower_dirs; // top first; at least one
   std::string upper_dir;
@@ -42,6 +53,7 @@ struct ContainerSpec {
   std::string cwd = "/";         // absolute; created when missing, as docker does
   std::string user;              // USER[:GROUP] resolved in the rootfs; "" = root
   std::string hostname;
+  std::vector<MountSpec> mounts; // applied in order, after /dev and the /etc files
   ReadOnlyRoot read_only = ReadOnlyRoot::no;
   NetworkMode network = NetworkMode::host;
 

@@ -64,10 +64,10 @@ struct ExecChildPlan {
   std::vector<std::string> arg_storage;
   std::vector<std::string> env_storage;
   std::vector<std::string> candidate_storage;
-  std::vector<char*> argv;       // null-terminated
-  std::vector<char*> envp;       // env, then a free slot for HOME, then null
-  std::vector<char*> candidates; // null-terminated
-  UserMessage user;              // ids, groups and HOME, resolved by the parent
+  std::vector<char*> argv;         // null-terminated
+  std::vector<char*> envp;         // env, then a free slot for HOME, then null
+  std::vector<char*> candidates;   // null-terminated
+  UserMessage user;                // ids, groups and HOME, resolved by the parent
   std::vector<sock_filter> filter; // empty = unconfined
   CapabilitySet capabilities;
   StdinMode stdin_mode = StdinMode::dev_null;

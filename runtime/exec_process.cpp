@@ -11,6 +11,7 @@
 #include "runtime/cgroup.hpp"
 #include "runtime/exec_child.hpp"
 #include "runtime/exec_path.hpp"
+#include "runtime/exec_target.hpp"
 #include "runtime/io_relay.hpp"
 #include "runtime/process_support.hpp"
 #include "runtime/seccomp_cache.hpp"
@@ -21,12 +22,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -40,142 +41,6 @@
 
 namespace strata::runtime {
 namespace {
-
-struct NamespaceKind {
-  int type;
-  const char* file; // under /proc/PID/ns/
-};
-
-// The child's join order (exec_child.hpp): mount last, as it changes root and cwd.
-constexpr std::array<NamespaceKind, k_exec_namespaces> k_joined = {{
-    {CLONE_NEWIPC, "ipc"},
-    {CLONE_NEWUTS, "uts"},
-    {CLONE_NEWNET, "net"},
-    {CLONE_NEWCGROUP, "cgroup"},
-    {CLONE_NEWNS, "mnt"},
-}};
-
-[[noreturn]] void throw_gone(pid_t pid) {
-  throw Error(ErrorKind::not_found, fmt::format("container process {} is not running", pid));
-}
-
-// Whether the process behind `pidfd` has exited (a zombie has).
-bool has_exited(int pidfd) {
-  pollfd fd{pidfd, POLLIN, 0};
-  while (::poll(&fd, 1, 0) < 0) {
-    if (errno != EINTR) {
-      throw_errno("poll the container's pidfd");
-    }
-  }
-  return (fd.revents & POLLIN) != 0;
-}
-
-bool same_file(int fd, const std::string& path) {
-  struct stat a {};
-  struct stat b {};
-  return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
-         a.st_ino == b.st_ino;
-}
-
-// The target, pinned (step 1 of exec_process.hpp). Namespace fds are empty for namespaces the
-// caller already shares.
-struct ExecTarget {
-  pid_t pid = 0;
-  UniqueFd pidfd;
-  UniqueFd root;
-  UniqueFd pid_namespace;
-  std::array<UniqueFd, k_exec_namespaces> namespaces;
-};
-
-UniqueFd open_namespace(const ExecTarget& target, const char* name) {
-  const std::string path = fmt::format("/proc/{}/ns/{}", target.pid, name);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    const int err = errno;
-    if (has_exited(target.pidfd.get())) {
-      throw_gone(target.pid);
-    }
-    if (err == ENOENT && std::strcmp(name, "cgroup") == 0) {
-      return {}; // a kernel without cgroup namespaces: there is nothing to join
-    }
-    throw_errno("open", path, err);
-  }
-  if (same_file(fd.get(), fmt::format("/proc/self/ns/{}", name))) {
-    return {};
-  }
-  return fd;
-}
-
-ExecTarget open_target(pid_t pid, std::uint64_t start_time) {
-  if (pid <= 0) {
-    throw_gone(pid);
-  }
-  ExecTarget target;
-  target.pid = pid;
-  target.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!target.pidfd) {
-    if (errno == ESRCH) {
-      throw_gone(pid);
-    }
-    throw_errno("pidfd_open", std::to_string(pid));
-  }
-  // The PID was alive with this start time when the caller recorded it and is alive with it
-  // now, so it was never reused in between: the pidfd is that process's.
-  if (start_time != 0 && process_start_time(pid) != start_time) {
-    throw_gone(pid);
-  }
-  const std::string root_path = fmt::format("/proc/{}/root", pid);
-  target.root = UniqueFd(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!target.root) {
-    const int err = errno;
-    if (has_exited(target.pidfd.get())) {
-      throw_gone(pid);
-    }
-    throw_errno("open", root_path, err);
-  }
-  target.pid_namespace = open_namespace(target, "pid");
-  for (std::size_t i = 0; i < k_joined.size(); ++i) {
-    target.namespaces[i] = open_namespace(target, k_joined[i].file);
-  }
-  // Alive after every open: each descriptor is the pinned process's.
-  if (has_exited(target.pidfd.get())) {
-    throw_gone(pid);
-  }
-  return target;
-}
-
-// A new pty of the container's devpts instance: its /dev/pts/ptmx opened through the container's
-// root as O_PATH, checked by fd (a 5:2 character device on devpts: a container that could
-// replace the path gets nothing else opened), re-opened read-write through /proc/self/fd, and
-// the slave taken with TIOCGPTPEER rather than by name.
-Pty open_container_pty(int root_fd) {
-  const UniqueFd path = open_in_root(root_fd, "dev/pts/ptmx", O_PATH);
-  struct stat st {};
-  struct statfs fs {};
-  if (::fstat(path.get(), &st) != 0 || ::fstatfs(path.get(), &fs) != 0) {
-    throw_errno("stat", "the container's /dev/pts/ptmx");
-  }
-  constexpr auto k_devpts_magic = 0x1cd1;
-  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2 ||
-      fs.f_type != k_devpts_magic) {
-    throw Error(ErrorKind::io, "the container's /dev/pts/ptmx is not a devpts ptmx");
-  }
-  const std::string reopen = fmt::format("/proc/self/fd/{}", path.get());
-  Pty pty;
-  pty.master = UniqueFd(::open(reopen.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!pty.master) {
-    throw_errno("open", "the container's /dev/pts/ptmx");
-  }
-  int unlock = 0;
-  if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) != 0) {
-    throw_errno("unlock the container's pty");
-  }
-  pty.slave = UniqueFd(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!pty.slave) {
-    throw_errno("open the container's pty slave");
-  }
-  return pty;
-}
 
 std::vector<char*> pointers_to(std::vector<std::string>& strings, std::size_t spare_slots) {
   std::vector<char*> pointers;
@@ -300,8 +165,8 @@ ChildProcess spawn_in_container(const ExecTarget& target, const ExecChildPlan& p
     return ChildProcess::spawn(0, entry);
   } catch (const Error&) {
     // A PID namespace whose PID 1 has exited refuses new processes (ENOMEM).
-    if (has_exited(target.pidfd.get())) {
-      throw_gone(target.pid);
+    if (target.has_exited()) {
+      target.throw_gone();
     }
     throw;
   }
@@ -389,8 +254,7 @@ void relay_until_exit(const ChildProcess& child, const SignalBlock& block, IoRel
     if ((fds[1].revents & POLLIN) != 0 &&
         ::read(signals.get(), &info, sizeof info) == sizeof info &&
         !io.on_signal(static_cast<int>(info.ssi_signo))) {
-      ::syscall(SYS_pidfd_send_signal, child.pidfd(), static_cast<int>(info.ssi_signo), nullptr,
-                0);
+      ::syscall(SYS_pidfd_send_signal, child.pidfd(), static_cast<int>(info.ssi_signo), nullptr, 0);
     }
     io.handle(fds.data() + 2);
   }
@@ -446,7 +310,7 @@ ExecProcess ExecProcess::start(const ExecSpec& spec) {
   auto state = std::make_unique<State>();
   state->plan = make_plan(spec);
   ExecChildPlan& plan = *state->plan;
-  const ExecTarget target = open_target(spec.target, spec.target_start_time);
+  const ExecTarget target = ExecTarget::open(spec.target, spec.target_start_time);
   resolve_exec_user(plan, target.root.get(), spec);
   plan.filter = seccomp_program(spec);
   Pty pty;
@@ -455,9 +319,7 @@ ExecProcess ExecProcess::start(const ExecSpec& spec) {
     plan.tty_fd = pty.slave.get();
   }
   const std::optional<Cgroup> cgroup = open_cgroup(spec.cgroup_name);
-  for (std::size_t i = 0; i < k_joined.size(); ++i) {
-    plan.namespaces[i] = {target.namespaces[i].get(), k_joined[i].type};
-  }
+  plan.namespaces = target.joins();
   Pipe sync = Pipe::make_socket();
   Pipe report = Pipe::make();
   plan.sync_read = sync.read_end.get();
@@ -477,31 +339,6 @@ ExecProcess ExecProcess::start(const ExecSpec& spec) {
 ContainerExit exec_in_container(const ExecSpec& spec) {
   ExecProcess process = ExecProcess::start(spec);
   return process.wait();
-}
-
-std::optional<std::uint64_t> process_start_time(pid_t pid) {
-  const std::string path = fmt::format("/proc/{}/stat", pid);
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    return std::nullopt;
-  }
-  const std::string stat = read_fd(fd.get(), path, 4096);
-  // "PID (comm) S PPID ...": comm may hold spaces and ')', so fields count from the last ')';
-  // the start time is field 22, the 20th after it.
-  std::size_t at = stat.rfind(')');
-  for (int field = 2; field < 22 && at != std::string::npos; ++field) {
-    at = stat.find(' ', at + 1);
-  }
-  if (at == std::string::npos) {
-    return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  const char* begin = stat.data() + at + 1;
-  const auto [end, ec] = std::from_chars(begin, stat.data() + stat.size(), value);
-  if (ec != std::errc() || end == begin) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 } // namespace strata::runtime

@@ -308,6 +308,9 @@ ChildFailure mount_inside(int root_fd, int null_fd, const RootfsPlan& plan) noex
   if (f.err == 0) {
     f = bind_etc_files(root_fd, plan);
   }
+  if (f.err == 0) {
+    f = apply_mounts(root_fd, plan.mounts);
+  }
   if (f.err != 0 || plan.privileged == Privileged::yes) {
     return f;
   }

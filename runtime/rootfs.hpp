@@ -71,7 +71,22 @@ struct OverlayOptions {
 // Creates `options.links` (parent side, before the clone); nothing when there are none.
 void make_overlay_links(const OverlayOptions& options);
 
+// A `MountSpec` prepared by the parent for the child (rootfs_mounts.cpp): every string the child
+// needs, so it allocates nothing.
+struct PlannedMount {
+  MountSpec::Type type = MountSpec::Type::bind;
+  std::string source;                 // bind: host path; tmpfs: "tmpfs"
+  std::vector<std::string> prefixes;  // "a", "a/b", "a/b/c": the target and its parents, relative
+  bool target_is_file = false;        // a bind of a file needs a file to mount on
+  unsigned long flags = 0;            // mount(2) flags (tmpfs), or MS_RDONLY for a read-only bind
+  std::string data;                   // tmpfs options
+};
+[[nodiscard]] std::vector<PlannedMount> plan_mounts(const std::vector<MountSpec>& mounts);
+// Child side: creates each target inside `root_fd` (in-root) and mounts it. No allocation.
+[[nodiscard]] ChildFailure apply_mounts(int root_fd, const std::vector<PlannedMount>& mounts) noexcept;
+
 struct RootfsPlan {
+  std::vector<PlannedMount> mounts;
   OverlayOptions overlay;
   std::string rootfs;
   std::string hosts;       // <state>/hosts

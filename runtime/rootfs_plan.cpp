@@ -116,6 +116,7 @@ RootfsPlan make_rootfs_plan(const ContainerSpec& spec) {
   plan.resolv_conf = spec.state_dir + "/resolv.conf";
   plan.read_only = spec.read_only;
   plan.privileged = spec.privileged;
+  plan.mounts = plan_mounts(spec.mounts);
   return plan;
 }
 
@@ -179,6 +180,8 @@ const char* child_step_name(ChildStep step) noexcept {
     return "close file descriptors";
   case ChildStep::stdin_null:
     return "open /dev/null as stdin";
+  case ChildStep::mounts:
+    return "mount volumes";
   case ChildStep::stdio:
     return "set up stdio";
   case ChildStep::seccomp:

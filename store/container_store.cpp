@@ -6,10 +6,12 @@
 #include "common/file_util.hpp"
 #include "common/log.hpp"
 #include "common/temp_dir.hpp"
+#include "common/unique_fd.hpp"
 #include "store/atomic_file.hpp"
 #include "store/container_names.hpp"
 #include "store/image.hpp"
 
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -164,6 +166,22 @@ std::optional<std::pair<std::uint64_t, bool>> read_stat(pid_t pid) {
   return std::make_pair(std::strtoull(text.c_str() + pos, nullptr, 10), state == 'Z');
 }
 
+// Write-temp-then-rename without fsync: container metadata must never be torn, but need not
+// survive a host crash (the container's processes do not either), and `run --rm … true` cannot
+// afford a disk flush per state change.
+void replace_file(const std::string& path, std::string_view contents) {
+  const std::string temp = path + ".tmp";
+  const UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                           0600));
+  if (!fd) {
+    throw_errno("open", temp);
+  }
+  write_all(fd.get(), contents, temp);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    throw_errno("rename", temp);
+  }
+}
+
 std::string json_string(const Json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -235,10 +253,6 @@ FileLock ContainerStore::lock_container(const std::string& id) const {
 }
 
 ContainerRecord ContainerStore::create(const NewContainer& request) {
-  Json config = Json::parse(request.config, nullptr, false);
-  if (!config.is_object()) {
-    throw Error(ErrorKind::internal, "container config is not a JSON object");
-  }
   if (!request.name.empty() && !valid_container_name(request.name)) {
     throw Error(ErrorKind::usage,
                 fmt::format("Invalid container name ({}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
@@ -272,6 +286,10 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
     record.image_id = request.image_id;
     record.chains = request.chains;
     record.dir = final_dir;
+    Json config = Json::parse(request.make_config(id, final_dir), nullptr, false);
+    if (!config.is_object()) {
+      throw Error(ErrorKind::internal, "container config is not a JSON object");
+    }
     config["Id"] = id;
     config["Created"] = record.created;
     config["Image"] = request.image_id;
@@ -283,15 +301,14 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
     }
     config["StrataChains"] = chains;
     record.config = config.dump();
-    write_file_atomically(staging + "/config.json", record.config + "\n", 0600);
+    replace_file(staging + "/config.json", record.config + "\n");
     record.state.started_at = k_zero_time;
     record.state.finished_at = k_zero_time;
-    write_file_atomically(staging + "/state.json", state_to_json(record.state), 0600);
+    replace_file(staging + "/state.json", state_to_json(record.state));
     if (::rename(staging.c_str(), final_dir.c_str()) != 0) {
       throw_errno("rename", staging);
     }
     published = true;
-    fsync_directory(dir_);
     return record;
   } catch (...) {
     cleanup();
@@ -343,7 +360,7 @@ ContainerState ContainerStore::read_state(const std::string& id) const {
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& state) {
-  write_file_atomically(dir_ + "/" + id + "/state.json", state_to_json(state), 0600);
+  replace_file(dir_ + "/" + id + "/state.json", state_to_json(state));
 }
 
 std::vector<ContainerRecord> ContainerStore::list() const {

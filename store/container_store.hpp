@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,9 +88,10 @@ struct NewContainer {
   std::string name; // empty: generated (docker's adjective_surname)
   std::string image_id; // "sha256:..."
   std::vector<Digest> chains;
-  // A JSON object; `create` sets "Id", "Name" ("/name"), "Created", "Image" and "StrataChains"
-  // in it, and "LogPath".
-  std::string config;
+  // Makes config.json's text (a JSON object) once the ID and the final directory are known;
+  // `create` then sets "Id", "Name" ("/name"), "Created", "Image", "LogPath" and "StrataChains"
+  // in it.
+  std::function<std::string(const std::string& id, const std::string& dir)> make_config;
 };
 
 class ContainerStore {
