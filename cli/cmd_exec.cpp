@@ -139,9 +139,9 @@ std::vector<std::string> read_env_file(const std::string& path) {
       throw Error(ErrorKind::usage, fmt::format("no variable name on line '{}'", line));
     }
     if (has_space(key)) {
-      throw Error(ErrorKind::usage,
-                  fmt::format("poorly formatted environment: variable '{}' contains whitespaces",
-                              key));
+      throw Error(
+          ErrorKind::usage,
+          fmt::format("poorly formatted environment: variable '{}' contains whitespaces", key));
     }
     if (eq != std::string::npos) {
       entries.push_back(line);
@@ -169,9 +169,8 @@ std::vector<std::string> exec_env(const nlohmann::json& config, const ExecOption
     overrides.insert(overrides.end(), entries.begin(), entries.end());
   }
   for (const std::string& entry : options.env) {
-    overrides.push_back(entry.find('=') != std::string::npos
-                            ? entry
-                            : with_caller_value(entry).value_or(entry));
+    overrides.push_back(
+        entry.find('=') != std::string::npos ? entry : with_caller_value(entry).value_or(entry));
   }
   for (const std::string& entry : overrides) {
     override_env(env, entry);
@@ -181,15 +180,15 @@ std::vector<std::string> exec_env(const nlohmann::json& config, const ExecOption
 
 // The container's capabilities and seccomp profile (config.json's HostConfig and
 // StrataSeccomp); `exec --privileged` adds every capability, under the container's filter.
-void apply_security(runtime::ExecSpec& spec, const nlohmann::json& doc,
-                    const ExecOptions& options, const std::string& store_root) {
+void apply_security(runtime::ExecSpec& spec, const nlohmann::json& doc, const ExecOptions& options,
+                    const std::string& store_root) {
   const nlohmann::json host = json_object(doc, "HostConfig");
   const bool privileged = host.value("Privileged", false);
   spec.seccomp_capabilities = runtime::resolve_capabilities(
       runtime::docker_default_capabilities(), json_strings(host, "CapAdd"),
-      json_strings(host, "CapDrop"), privileged ? runtime::Privileged::yes : runtime::Privileged::no);
-  spec.capabilities =
-      options.privileged ? runtime::all_capabilities() : spec.seccomp_capabilities;
+      json_strings(host, "CapDrop"),
+      privileged ? runtime::Privileged::yes : runtime::Privileged::no);
+  spec.capabilities = options.privileged ? runtime::all_capabilities() : spec.seccomp_capabilities;
   std::string seccomp = json_string(doc, "StrataSeccomp");
   if (seccomp.empty()) {
     seccomp = privileged ? "unconfined" : "default";
@@ -226,8 +225,8 @@ runtime::ExecSpec make_spec(const store::ContainerRecord& record,
   }
   if (!spec.cwd.starts_with('/')) {
     throw Error(ErrorKind::usage, fmt::format("the working directory '{}' is invalid, it "
-                                                    "needs to be an absolute path",
-                                                    spec.cwd));
+                                              "needs to be an absolute path",
+                                              spec.cwd));
   }
   spec.stdin_mode =
       options.interactive ? runtime::StdinMode::inherit : runtime::StdinMode::dev_null;
@@ -241,13 +240,11 @@ store::ContainerRecord running_container(const store::ContainerStore& containers
   store::ContainerRecord record = containers.resolve(text);
   state = record.state.effective();
   if (!state.is_running() || !state.process.alive()) {
-    throw Error(ErrorKind::conflict,
-                      fmt::format("container {} is not running", record.id));
+    throw Error(ErrorKind::conflict, fmt::format("container {} is not running", record.id));
   }
   if (state.status == store::ContainerStatus::paused) {
     throw Error(ErrorKind::conflict,
-                      fmt::format("Container {} is paused, unpause the container before exec",
-                                  text));
+                fmt::format("Container {} is paused, unpause the container before exec", text));
   }
   return record;
 }
@@ -325,8 +322,8 @@ int run_attached(const runtime::ExecSpec& spec, const std::string& id,
 
 // `-t`: the command's stdio is a new pty of the container, whose master is relayed to the
 // caller's stdout (and from its stdin with `-i`, in raw mode); SIGWINCH resizes it.
-int run_with_tty(runtime::ExecSpec spec, const std::string& id,
-                 const store::ContainerState& state, bool interactive) {
+int run_with_tty(runtime::ExecSpec spec, const std::string& id, const store::ContainerState& state,
+                 bool interactive) {
   if (interactive && ::isatty(STDIN_FILENO) == 0) {
     throw Error(ErrorKind::usage, "the input device is not a TTY");
   }
@@ -429,9 +426,9 @@ int run_detached(const runtime::ExecSpec& spec, const std::string& id,
 int exec_command(const GlobalOptions& global, const ExecOptions& options) {
   if (options.container.empty() || options.command.empty()) {
     throw Error(ErrorKind::usage,
-                      "\"strata exec\" requires at least 2 arguments.\nSee 'strata exec --help'."
-                      "\n\nUsage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
-                      "Execute a command in a running container");
+                "\"strata exec\" requires at least 2 arguments.\nSee 'strata exec --help'."
+                "\n\nUsage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
+                "Execute a command in a running container");
   }
   const store::ContainerStore containers = open_containers(global);
   store::ContainerState state;

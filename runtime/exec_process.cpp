@@ -4,8 +4,6 @@
 #include "runtime/exec_process.hpp"
 
 #include "common/error.hpp"
-#include "common/file_util.hpp"
-#include "common/in_root.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/cgroup.hpp"
@@ -22,12 +20,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -35,7 +29,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 

@@ -132,7 +132,4 @@ private:
 // `ExecProcess::start(spec).wait()`.
 [[nodiscard]] ContainerExit exec_in_container(const ExecSpec& spec);
 
-// The start time (field 22 of /proc/PID/stat) of `pid`, or nullopt when it is gone.
-[[nodiscard]] std::optional<std::uint64_t> process_start_time(pid_t pid);
-
 } // namespace strata::runtime

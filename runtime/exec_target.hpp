@@ -27,8 +27,8 @@ namespace strata::runtime {
 struct ExecTarget {
   pid_t pid = 0;
   UniqueFd pidfd;
-  UniqueFd root;          // O_PATH directory: the process's `/`
-  UniqueFd pid_namespace; // empty when it is the caller's
+  UniqueFd root;                                      // O_PATH directory: the process's `/`
+  UniqueFd pid_namespace;                             // empty when it is the caller's
   std::array<UniqueFd, k_exec_namespaces> namespaces; // in `joins()` order; empty = the caller's
 
   // See above. `start_time` 0 skips the start-time check.

@@ -9,6 +9,7 @@
 #include "common/temp_dir.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/cgroup.hpp"
+#include "runtime/exec_target.hpp"
 #include "runtime/process.hpp"
 #include "tests/unit/runtime/child_support.hpp"
 
@@ -31,12 +32,14 @@
 namespace strata::runtime {
 namespace {
 
-using testing::ChildResult;
 using testing::child_write;
+using testing::ChildResult;
 using testing::run_in_child;
 
 // /proc/PID/cmdline of the container's PID 1, NULs included.
-const std::string k_sleep_cmdline("busybox\0sleep\0" "1000", 19);
+const std::string k_sleep_cmdline("busybox\0sleep\0"
+                                  "1000",
+                                  19);
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,8 +69,8 @@ protected:
 
   void make_rootfs() {
     const std::string& d = dir_.path();
-    for (const char* sub : {"/lower", "/lower/bin", "/lower/etc", "/lower/home",
-                            "/lower/home/user", "/upper", "/work", "/rootfs", "/state", "/cache"}) {
+    for (const char* sub : {"/lower", "/lower/bin", "/lower/etc", "/lower/home", "/lower/home/user",
+                            "/upper", "/work", "/rootfs", "/state", "/cache"}) {
       ASSERT_EQ(::mkdir((d + sub).c_str(), 0755), 0) << sub;
     }
     std::ifstream in("/bin/busybox", std::ios::binary);
@@ -147,8 +150,8 @@ protected:
         }
         return exit.status();
       } catch (const Error& e) {
-        child_write(out, fmt::format("ERROR {} {}: {}\n", to_string(e.kind()), e.sys_errno(),
-                                     e.what()));
+        child_write(out,
+                    fmt::format("ERROR {} {}: {}\n", to_string(e.kind()), e.sys_errno(), e.what()));
         return 200;
       }
     });
@@ -209,8 +212,8 @@ TEST_F(ExecProcessTest, NonExecutableIs126) {
 }
 
 TEST_F(ExecProcessTest, CapabilitiesSeccompAndNoNewPrivs) {
-  const std::vector<std::string> probe = {"busybox", "grep", "-E",
-                                          "^(CapEff|CapBnd|Seccomp|NoNewPrivs):", "/proc/self/status"};
+  const std::vector<std::string> probe = {
+      "busybox", "grep", "-E", "^(CapEff|CapBnd|Seccomp|NoNewPrivs):", "/proc/self/status"};
   ChildResult r = exec(exec_spec(probe));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("CapEff:\t00000000a80425fb"), std::string::npos) << r.output;
@@ -290,9 +293,9 @@ TEST_F(ExecProcessTest, TargetGoneIsNotFound) {
   spec.target_start_time = start_time_ + 1; // a recycled PID
   ChildResult r = exec(spec);
   EXPECT_EQ(r.exit_code, 200);
-  EXPECT_NE(r.output.find(fmt::format("ERROR not_found 0: container process {} is not running",
-                                      pid1_)),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find(fmt::format("ERROR not_found 0: container process {} is not running", pid1_)),
+      std::string::npos)
       << r.output;
 
   ASSERT_EQ(::kill(pid1_, SIGKILL), 0);
