@@ -5,6 +5,8 @@
 // `-d` starts it under a forked monitor and prints the ID at once. `--rm` removes it after.
 // The container lives in `<root>/containers/<id>/` (store/container_store.hpp).
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -25,6 +27,10 @@ Action setup_run(CLI::App& app, const GlobalOptions& global) {
     o->command = app.remaining();
     try {
       refuse_flag_as_command(*o, "run");
+      if (o->tty && o->interactive && !*detach && ::isatty(STDIN_FILENO) == 0) {
+        print_error(Error(ErrorKind::usage, "the input device is not a TTY"));
+        return k_exit_failure;
+      }
       const store::ContainerRecord record = create_container(global, *o);
       if (*detach) {
         const int status = start_detached(global, record);

@@ -104,7 +104,12 @@ expect 0 "-i passes stdin" -- sh -c "echo piped | '$STRATA' run --rm -i busybox 
 check "stdin reached the container" -- grep -qx piped "$work/out"
 expect 0 "stdin is /dev/null without -i" -- sh -c "echo piped | '$STRATA' run --rm busybox cat"
 check "nothing read" -- test ! -s "$work/out"
-expect 125 "-t not yet" -- run -t busybox true
+expect 0 "-t gives a terminal" -- run --rm -t busybox sh -c 'test -t 0 && test -t 1 && test -t 2 && echo tty-yes'
+contains "tty-yes" "stdio is a terminal with -t"
+expect 0 "-it under a terminal (script)" -- sh -c "printf 'echo in-pty; exit 5\\n' | script -qec '$STRATA run --rm -it busybox sh' /dev/null; true"
+contains "in-pty" "the shell read from the pty"
+expect 1 "-it without a terminal" -- sh -c "echo | '$STRATA' run --rm -it busybox true"
+contains "the input device is not a TTY" "docker's message"
 expect 0 "--privileged" -- run --privileged busybox sh -c 'grep CapEff /proc/self/status; grep " /sys " /proc/mounts; grep -c " /proc/sys " /proc/mounts; true'
 contains "sysfs rw," "/sys writable when privileged"
 check "no read-only /proc/sys when privileged" -- grep -qx 0 "$work/out"
@@ -194,18 +199,24 @@ expect 125 "a symlinked /proc is refused" -- run evil2 true
 contains "mount /proc" "names the step"
 check "the host's / is not touched by the refused proc mount" -- test -d /proc/self
 
-# rmi and prune never wait for a running container (they defer the collection instead).
-run busybox sleep 4 >/dev/null 2>&1 &
+# rmi and prune never wait for a running container, and never take its layers.
+"$STRATA" tag busybox doomed:1
+"$STRATA" run --rm doomed:1 sleep 4 >/dev/null 2>&1 &
 sleeper=$!
 sleep 1
-"$STRATA" tag busybox doomed:1
 expect 0 "rmi while a container runs" -- timeout 3 "$STRATA" rmi doomed:1
-expect 0 "prune while a container runs" -- timeout 3 "$STRATA" image prune -f
-contains "kept until the next prune" "prune says it deferred"
+expect 0 "prune while a container runs" -- timeout 3 "$STRATA" system prune -f
+expect 0 "the store is consistent" -- "$STRATA" system check
 wait "$sleeper"
+check "the container ran to its end on its layers" -- test $? -eq 0
 
-# Nothing left behind.
-check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers")"
+# Nothing left behind once every container is removed.
+for dir in "$STRATA_ROOT"/containers/*/; do
+  id=$(basename "$dir")
+  [ "$id" = names ] || "$STRATA" rm -f "$id" >/dev/null
+done
+check "containers/ empty" -- test -z "$(ls -A "$STRATA_ROOT/containers" | grep -v '^names$')"
+check "no names left" -- test -z "$(ls -A "$STRATA_ROOT/containers/names")"
 check "no mounts on the host" -- test "$(grep -c "$STRATA_ROOT" /proc/self/mountinfo)" -eq 0
 strata_cgroups >"$work/cgroups.after"
 check "no container cgroups left" -- cmp -s "$work/cgroups.before" "$work/cgroups.after"
