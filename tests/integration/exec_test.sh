@@ -101,6 +101,11 @@ check "every capability" -- test "$(awk '{print $2}' "$work/out")" != 00000000a8
 cleanup_hooks+=("'$STRATA' rm -f '$box-c' >/dev/null 2>&1")
 expect 0 "the container's --cap-drop" -- x "$box-c" grep CapEff /proc/self/status
 contains "00000000a80405fb" "NET_RAW dropped in exec too"
+"$STRATA" run -d --name "$box-p" --privileged busybox sleep 1000 >/dev/null
+cleanup_hooks+=("'$STRATA' rm -f '$box-p' >/dev/null 2>&1")
+expect 0 "a privileged container's exec" -- x "$box-p" grep -E '^(CapEff|Seccomp):' /proc/self/status
+check "no seccomp filter" -- grep -Eq '^Seccomp:\s+0' "$work/out"
+check "every capability" -- test "$(awk '/CapEff/ {print $2}' "$work/out")" != 00000000a80425fb
 expect 0 "fds closed" -- x "$box" ls /proc/self/fd
 check "only 0-2 and ls's own dir fd" -- test "$(wc -l <"$work/out")" -le 4
 
@@ -111,6 +116,8 @@ expect 0 "-i passes stdin" -- sh -c "echo piped | '$STRATA' exec -i $box cat"
 check "piped" -- grep -qx piped "$work/out"
 expect 0 "-t" -- x -t "$box" sh -c 'test -t 0 && test -t 1 && echo tty'
 check "a terminal, relayed" -- grep -q '^tty' "$work/out"
+expect 0 "-t is a pty of the container's /dev/pts" -- x -t "$box" tty
+check "/dev/pts/N inside" -- grep -Eq '^/dev/pts/[0-9]+' "$work/out"
 expect 1 "-it without a terminal" -- sh -c "'$STRATA' exec -it $box true </dev/null"
 contains "the input device is not a TTY" "docker's message"
 expect 0 "-d returns at once" -- x -d "$box" sh -c 'sleep 1; echo done >/detached'
