@@ -273,9 +273,12 @@ TEST_F(ExecProcessTest, PtyOfTheContainerIsTheControllingTerminal) {
       ExecProcess process = ExecProcess::start(spec);
       const UniqueFd master = process.take_pty_master();
       const int status = process.wait().status();
+      // Everything the command wrote, then EIO: the slave is closed.
       char buffer[256];
-      const ssize_t n = ::read(master.get(), buffer, sizeof buffer);
-      child_write(out, std::string_view(buffer, n > 0 ? static_cast<std::size_t>(n) : 0));
+      ssize_t n = 0;
+      while ((n = ::read(master.get(), buffer, sizeof buffer)) > 0) {
+        child_write(out, std::string_view(buffer, static_cast<std::size_t>(n)));
+      }
       return status;
     } catch (const Error& e) {
       child_write(out, e.what());
