@@ -49,6 +49,7 @@ bench: build
 	./bench/parse_bench.sh
 	./bench/layer_bench.sh
 	./bench/save_load_bench.sh
+	./bench/run_bench.sh
 
 fuzz: deps
 	CXX=clang++-14 $(CMAKE) -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

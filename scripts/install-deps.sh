@@ -11,7 +11,7 @@ packages=(
   # tests, sanitizers, fuzzing
   libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev clang-tidy clang-format gzip zstd
   # a tiny base image for tests and examples; interop peers (OCI tools from Debian)
-  busybox-static skopeo umoci podman runc uidmap docker-registry
+  busybox-static skopeo umoci podman runc crun uidmap docker-registry
   # benchmarks
   hyperfine pigz isal time
 )
