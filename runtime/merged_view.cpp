@@ -267,8 +267,7 @@ UniqueFd mount_in_namespace(const std::vector<std::string>& layers,
 
 } // namespace
 
-UniqueFd open_merged_view(const std::vector<std::string>& layers,
-                          const std::string& mount_point) {
+UniqueFd open_merged_view(const std::vector<std::string>& layers, const std::string& mount_point) {
   if (layers.size() < 2) {
     throw Error(ErrorKind::usage,
                 "a merged view needs at least two layers (overlayfs without an upper dir)");

@@ -1,6 +1,7 @@
 #pragma once
-// Internal to store/layer_writer*.cpp: the tar stream (libarchive writer, diff-ID hashing) and the
-// tree walker that feeds it. Not for use elsewhere; the interface is store/layer_writer.hpp.
+// Internal to store/layer_writer*.cpp and store/tree_tar.cpp: the tar stream (libarchive writer,
+// diff-ID hashing) and the tree walker that feeds it. Not for use elsewhere; the interfaces are
+// store/layer_writer.hpp and store/tree_tar.hpp.
 
 #include <sys/stat.h>
 #include <sys/types.h>
