@@ -240,6 +240,10 @@ const char* exec_step_name(const ExecFailure& failure) noexcept {
 }
 
 void exec_child_main(const ExecChildPlan& plan) noexcept {
+  // Until execve this process is strata's image inside the container's PID namespace: not
+  // dumpable, the container's processes (without CAP_SYS_PTRACE) can neither ptrace it nor open
+  // its /proc/PID/exe — the host's strata binary (runc's CVE-2019-5736). execve resets it.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   ::sigprocmask(SIG_SETMASK, &plan.saved_mask, nullptr);
   ::umask(022);

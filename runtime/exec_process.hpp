@@ -25,8 +25,9 @@
 //     signals reach it directly. The change is per-thread and lasts one clone3; failing to
 //     restore it aborts (later children must never land in a container's PID namespace);
 //  4. parent: moves the child into the container's cgroup (every hierarchy), then lets it go;
-//  5. child: `setsid` (a terminal's ^C reaches strata, which forwards it once), the pty as its
-//     controlling terminal (`ExecTty::yes`: opened by the parent as the container's
+//  5. child: not dumpable until execve (CVE-2019-5736: the container must not reach strata's
+//     /proc/PID/exe), `setsid` (a terminal's ^C reaches strata, which forwards it once), the pty as
+//     its controlling terminal (`ExecTty::yes`: opened by the parent as the container's
 //     /dev/pts/ptmx through its root, verified as a devpts ptmx by fd, the slave from
 //     TIOCGPTPEER — no path inside the container is trusted), joins the ipc, uts, net, cgroup
 //     and — last — mount namespaces (only a process that shares no `fs_struct` may join a mount
