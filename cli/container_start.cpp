@@ -178,6 +178,7 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
     std::ignore = containers.update_state(record.id, [&](store::ContainerState& state) {
       state.status = store::ContainerStatus::exited;
       state.exit_code = status;
+      state.oom_killed = exit.oom_killed;
       state.process = {};
       state.monitor = {};
       state.finished_at = store::now_rfc3339_nano();

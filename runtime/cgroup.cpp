@@ -266,6 +266,30 @@ void Cgroup::add_process(pid_t pid) const {
   }
 }
 
+std::uint64_t Cgroup::oom_kills() const {
+  std::string path;
+  if (layout_.version == CgroupVersion::v2) {
+    path = layout_.unified + "/" + name_ + "/memory.events";
+  } else if (const auto d = dir("memory")) {
+    path = *d + "/memory.oom_control";
+  } else {
+    return 0;
+  }
+  try {
+    std::istringstream in(read_control(path));
+    std::string key;
+    std::uint64_t value = 0;
+    while (in >> key >> value) {
+      if (key == "oom_kill") {
+        return value;
+      }
+    }
+  } catch (const Error&) {
+    return 0;
+  }
+  return 0;
+}
+
 std::vector<pid_t> Cgroup::pids() const {
   std::istringstream in(read_control(primary_dir() + "/cgroup.procs"));
   std::vector<pid_t> out;

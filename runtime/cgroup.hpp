@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,9 @@ public:
   void freeze() const;
   void thaw() const;
   [[nodiscard]] bool is_frozen() const;
+  // How many processes the kernel's OOM killer killed in this cgroup ("oom_kill" in v2's
+  // memory.events or v1's memory.oom_control); 0 when the file or the field is missing.
+  [[nodiscard]] std::uint64_t oom_kills() const;
 
   // Sends `sig` to every process. SIGKILL uses `cgroup.kill` on v2 (Linux 5.14+); otherwise the
   // cgroup is frozen (when a freezer exists) so nothing forks between listing and signalling,

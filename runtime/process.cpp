@@ -327,11 +327,12 @@ ContainerExit ContainerProcess::wait(IoRelay* io) {
       io->handle(fds.data() + 2);
     }
   }
-  const ContainerExit exit = s.child->wait();
+  ContainerExit exit = s.child->wait();
   s.child.reset();
   if (io != nullptr) {
     io->drain();
   }
+  exit.oom_killed = s.cgroup && s.cgroup->oom_kills() > 0;
   destroy_cgroup(s.cgroup);
   s.cgroup.reset();
   return exit;

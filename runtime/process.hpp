@@ -41,6 +41,7 @@ struct ContainerExit {
   enum class How { exited, signaled, exec_failed };
   How how = How::exited;
   int value = 0; // the exit code, the signal number, or the exec errno
+  bool oom_killed = false; // the kernel's OOM killer killed a process of the container
 
   // Docker's status: the code, 128 + signal, or 126/127 for an exec failure.
   [[nodiscard]] int status() const noexcept;

@@ -125,7 +125,9 @@ pids=$(cat /sys/fs/cgroup/pids/strata/"$bomb"/pids.current 2>/dev/null || cat /s
 check "at most 30 processes ($pids)" -- test "$pids" -le 30 -a "$pids" -gt 0
 expect 0 "rm -f of the bomb" -- timeout 20 "$STRATA" rm -f bomb
 check "its cgroup is gone" -- test ! -e /sys/fs/cgroup/pids/strata/"$bomb" -a ! -e /sys/fs/cgroup/strata/"$bomb"
-expect 137 "a memory hog under -m" -- timeout 30 "$STRATA" run --rm -m 32m busybox sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+expect 137 "a memory hog under -m" -- timeout 30 "$STRATA" run --name hog -m 32m busybox sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+check "State.OOMKilled" -- grep -q '"OOMKilled":true' "$STRATA_ROOT/containers/$(readlink "$STRATA_ROOT/containers/names/hog")/state.json"
+s rm hog >/dev/null
 
 # A SIGKILLed monitor: the container dies with it, ps-state is truthful, rm works without -f.
 s run -d --name orphan busybox sleep 100 >/dev/null
