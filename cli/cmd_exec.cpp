@@ -285,39 +285,43 @@ std::string oci_message(const std::string& text) {
                      text);
 }
 
-// Starts the command in container `id` (whose state was `state`); a failure is docker's message
-// and status (`message` stays empty on success).
-std::optional<runtime::ExecProcess> start(const runtime::ExecSpec& spec, const std::string& id,
-                                          const store::ContainerState& state, std::string& message,
-                                          int& status) {
+// A started command, or docker's message and status for one that could not start.
+struct Started {
+  std::optional<runtime::ExecProcess> process;
+  std::string message;
+  int status = 0;
+};
+
+// Starts the command in container `id` (whose state was `state`).
+Started start(const runtime::ExecSpec& spec, const std::string& id,
+              const store::ContainerState& state) {
+  Started started;
   try {
     runtime::ExecProcess process = runtime::ExecProcess::start(spec);
     if (const auto& failure = process.exec_failure()) {
-      message = oci_message(start_failure_text(*failure, spec.args.front()));
-      status = failure->status();
-      return std::nullopt;
+      started.message = oci_message(start_failure_text(*failure, spec.args.front()));
+      started.status = failure->status();
+    } else {
+      started.process.emplace(std::move(process));
     }
-    return process;
   } catch (const Error& e) {
     if (!state.process.alive()) {
       throw Error(ErrorKind::conflict, fmt::format("container {} is not running", id));
     }
-    message = oci_message(setup_failure_text(e));
-    status = setup_failure_status(e);
-    return std::nullopt;
+    started.message = oci_message(setup_failure_text(e));
+    started.status = setup_failure_status(e);
   }
+  return started;
 }
 
 int run_attached(const runtime::ExecSpec& spec, const std::string& id,
                  const store::ContainerState& state) {
-  std::string message;
-  int status = 0;
-  std::optional<runtime::ExecProcess> process = start(spec, id, state, message, status);
-  if (!process) {
-    fmt::print(stderr, "{}\n", message);
-    return status;
+  Started started = start(spec, id, state);
+  if (!started.process) {
+    fmt::print(stderr, "{}\n", started.message);
+    return started.status;
   }
-  return process->wait().status();
+  return started.process->wait().status();
 }
 
 // `-t`: the command's stdio is a new pty of the container, whose master is relayed to the
@@ -328,14 +332,12 @@ int run_with_tty(runtime::ExecSpec spec, const std::string& id, const store::Con
     throw Error(ErrorKind::usage, "the input device is not a TTY");
   }
   spec.tty = runtime::ExecTty::yes;
-  std::string message;
-  int status = 0;
-  std::optional<runtime::ExecProcess> process = start(spec, id, state, message, status);
-  if (!process) {
-    fmt::print(stderr, "{}\n", message);
-    return status;
+  Started started = start(spec, id, state);
+  if (!started.process) {
+    fmt::print(stderr, "{}\n", started.message);
+    return started.status;
   }
-  UniqueFd master = process->take_pty_master();
+  UniqueFd master = started.process->take_pty_master();
   const int terminal = interactive ? STDIN_FILENO : STDOUT_FILENO;
   runtime::copy_window_size(terminal, master.get());
   std::optional<runtime::RawTerminal> raw;
@@ -348,7 +350,7 @@ int run_with_tty(runtime::ExecSpec spec, const std::string& id, const store::Con
   }
   io.set_resize(terminal, master.get());
   io.add_output(std::move(master), STDOUT_FILENO, runtime::LogStream::stdout_stream);
-  return process->wait(&io).status();
+  return started.process->wait(&io).status();
 }
 
 void write_all(int fd, std::string_view text) {
@@ -374,13 +376,11 @@ void write_all(int fd, std::string_view text) {
     ::dup2(null.get(), fd);
   }
   try {
-    std::string message;
-    int status = 0;
-    std::optional<runtime::ExecProcess> process = start(spec, id, state, message, status);
-    write_all(report.get(), message);
+    Started started = start(spec, id, state);
+    write_all(report.get(), started.message);
     report = UniqueFd();
-    if (process) {
-      std::ignore = process->wait();
+    if (started.process) {
+      std::ignore = started.process->wait();
     }
   } catch (const Error& e) {
     write_all(report.get(), e.what());
