@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -104,49 +105,24 @@ std::optional<UniqueFd> mount_detached(const std::vector<std::string>& layers) {
 
 // ---- The fallback: mount(2) in a child's private mount namespace -----------------------------
 
-// The directory (with its trailing '/') that every layer is under, or "" when none.
-std::string common_parent(const std::vector<std::string>& layers) {
-  std::string_view parent = layers.front();
-  parent = parent.substr(0, parent.rfind('/') + 1);
-  for (const std::string& layer : layers) {
-    while (!parent.empty() && !std::string_view(layer).starts_with(parent)) {
-      parent.remove_suffix(1);
-      parent = parent.substr(0, parent.rfind('/') + 1);
-    }
-  }
-  return std::string(parent);
-}
-
+// The child's plan, computed by the parent (the child must not allocate): in its own mount
+// namespace, a private tmpfs on `target` holds one short symlink per layer ("0", "1", ...: what
+// Docker's overlay2 keeps in `l/`) and the directory `merged`; the overlay is mounted on it with
+// `lowerdir=0:1:...` relative to the tmpfs. Short names keep hundreds of layers within a page of
+// mount data, and layer paths holding ',' or ':' need no escaping.
 struct LegacyMount {
-  std::string chdir; // when the lower dirs are relative to it; else empty
-  std::string options;
   std::string target;
+  std::vector<std::pair<std::string, std::string>> links; // name, layer
+  std::string options;
 };
 
-std::string legacy_options(const std::vector<std::string>& layers, std::size_t drop) {
-  std::string options = "lowerdir=";
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    options += i == 0 ? "" : ":";
-    options += std::string_view(layers[i]).substr(drop);
-  }
-  return options + ",index=off";
-}
-
 LegacyMount legacy_mount(const std::vector<std::string>& layers, const std::string& target) {
-  for (const std::string& layer : layers) {
-    // mount(2) data splits options on ',' and lowerdir on ':'.
-    if (layer.find_first_of(",:") != std::string::npos) {
-      throw Error(ErrorKind::unsupported,
-                  fmt::format("layer path {} contains ',' or ':' (this kernel has no overlayfs "
-                              "\"lowerdir+\", Linux 6.5)",
-                              layer));
-    }
+  LegacyMount plan{target, {}, "lowerdir="};
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    plan.links.emplace_back(std::to_string(i), layers[i]);
+    plan.options += (i == 0 ? "" : ":") + plan.links.back().first;
   }
-  LegacyMount plan{"", legacy_options(layers, 0), target};
-  if (plan.options.size() > k_max_mount_data) {
-    plan.chdir = common_parent(layers);
-    plan.options = legacy_options(layers, plan.chdir.size());
-  }
+  plan.options += ",index=off";
   if (plan.options.size() > k_max_mount_data) {
     throw Error(ErrorKind::unsupported,
                 fmt::format("{} layers make an overlayfs option string of {} bytes, over the "
@@ -156,15 +132,17 @@ LegacyMount legacy_mount(const std::vector<std::string>& layers, const std::stri
   return plan;
 }
 
-// What the child reports: the step that failed (0 = none) and its errno, plus the fd.
-enum class LegacyStep : int { none, make_private, chdir, mount, open };
+// What the child reports: the step that failed (none = it worked) and its errno, plus the fd.
+enum class LegacyStep : int { none, make_private, mount_tmpfs, links, mount, open };
 
 const char* step_name(LegacyStep step) {
   switch (step) {
   case LegacyStep::make_private:
     return "make / private in the merged view's mount namespace";
-  case LegacyStep::chdir:
-    return "chdir to the layers' parent";
+  case LegacyStep::mount_tmpfs:
+    return "mount the merged view's tmpfs on";
+  case LegacyStep::links:
+    return "create the merged view's layer links in";
   case LegacyStep::mount:
     return "mount overlay";
   case LegacyStep::open:
@@ -200,17 +178,43 @@ void send_report(int sock, LegacyReport report, int fd) noexcept {
   }
 }
 
-void mount_in_child(const LegacyMount& plan, int sock) noexcept {
-  LegacyReport report;
-  int fd = -1;
+// The tmpfs on the target, the layer links and `merged` in it.
+LegacyReport make_links(const LegacyMount& plan) noexcept {
+  if (::mount("tmpfs", plan.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=0700") != 0 ||
+      ::chdir(plan.target.c_str()) != 0) {
+    return {LegacyStep::mount_tmpfs, errno};
+  }
+  for (const auto& [name, layer] : plan.links) {
+    if (::symlink(layer.c_str(), name.c_str()) != 0) {
+      return {LegacyStep::links, errno};
+    }
+  }
+  if (::mkdir("merged", 0700) != 0) {
+    return {LegacyStep::links, errno};
+  }
+  return {};
+}
+
+// Everything but the final open; the cwd is the tmpfs after.
+LegacyReport mount_view(const LegacyMount& plan) noexcept {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    report = {LegacyStep::make_private, errno};
-  } else if (!plan.chdir.empty() && ::chdir(plan.chdir.c_str()) != 0) {
-    report = {LegacyStep::chdir, errno};
-  } else if (::mount("overlay", plan.target.c_str(), "overlay", k_view_flags,
-                     plan.options.c_str()) != 0) {
-    report = {LegacyStep::mount, errno};
-  } else if ((fd = ::open(plan.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    return {LegacyStep::make_private, errno};
+  }
+  if (const LegacyReport links = make_links(plan); links.step != LegacyStep::none) {
+    return links;
+  }
+  if (::mount("overlay", "merged", "overlay", k_view_flags, plan.options.c_str()) != 0) {
+    return {LegacyStep::mount, errno};
+  }
+  return {};
+}
+
+void mount_in_child(const LegacyMount& plan, int sock) noexcept {
+  LegacyReport report = mount_view(plan);
+  int fd = -1;
+  if (report.step == LegacyStep::none &&
+      (fd = ::open("merged", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
     report = {LegacyStep::open, errno};
   }
   send_report(sock, report, fd);
@@ -244,8 +248,9 @@ UniqueFd receive_view(int sock, const LegacyMount& plan) {
     throw Error(ErrorKind::child_failed, "merged view: the mount helper died without a report");
   }
   if (report.step != LegacyStep::none) {
-    throw_errno(step_name(report.step), report.step == LegacyStep::mount ? plan.options : "",
-                report.err);
+    const bool on_target =
+        report.step == LegacyStep::mount_tmpfs || report.step == LegacyStep::links;
+    throw_errno(step_name(report.step), on_target ? plan.target : "", report.err);
   }
   if (!fd) {
     throw Error(ErrorKind::child_failed, "merged view: the mount helper sent no fd");

@@ -14,11 +14,12 @@
 //   mount namespace contains; it lives exactly as long as the returned fd (and fds opened
 //   through it).
 // - Older kernels (no `fsopen`, or no `lowerdir+`), or `STRATA_NO_FSMOUNT=1` (tests): a child
-//   cloned into a new mount namespace makes `/` private, mounts the overlay on `mount_point`
-//   with mount(2) and passes an `O_PATH` fd of it back over a socket (SCM_RIGHTS), then exits.
-//   Its namespace dies with it, which detaches the mount (as `umount -l` would); the fd keeps
-//   it usable. The option string must fit the kernel's page: absolute paths, else paths
-//   relative to the layers' common parent, else `Error{unsupported}`.
+//   cloned into a new mount namespace makes `/` private, mounts a tmpfs on `mount_point` holding
+//   one short symlink per layer (Docker's overlay2 `l/` links, so hundreds of layers fit in the
+//   one page of mount(2) data and no path needs escaping), mounts the overlay on a directory in
+//   it and passes an `O_PATH` fd of that back over a socket (SCM_RIGHTS), then exits. Its
+//   namespace dies with it, which detaches the mounts (as `umount -l` would); the fd keeps the
+//   overlay usable. Over a page of options (about a thousand layers): `Error{unsupported}`.
 // Why not `unshare(CLONE_NEWNS)` in the calling process: it would change the caller's mounts
 // for the rest of its life, and with other threads running it affects only the calling thread.
 //

@@ -134,6 +134,12 @@ check "y" -- grep -qx y "$work/out"
 freeze=$(cat "/sys/fs/cgroup/strata/$r1_id/cgroup.freeze" 2>/dev/null ||
   cat "/sys/fs/cgroup/freezer/strata/$r1_id/freezer.state" 2>/dev/null)
 check "thawed after the commit (got '$freeze')" -- test "$freeze" = 0 -o "$freeze" = THAWED
+expect 0 "pause r1" -- "$STRATA" pause r1
+expect 0 "commit of a paused container" -- "$STRATA" commit r1
+freeze=$(cat "/sys/fs/cgroup/strata/$r1_id/cgroup.freeze" 2>/dev/null ||
+  cat "/sys/fs/cgroup/freezer/strata/$r1_id/freezer.state" 2>/dev/null)
+check "still paused after the commit (got '$freeze')" -- test "$freeze" = 1 -o "$freeze" = FROZEN
+expect 0 "unpause r1" -- "$STRATA" unpause r1
 expect 0 "commit -p=false" -- "$STRATA" commit -p=false r1
 expect 0 "commit --pause=false" -- "$STRATA" commit --pause=false r1
 expect 2 "commit -p=maybe" -- "$STRATA" commit -p=maybe r1
@@ -150,5 +156,25 @@ check "z" -- grep -qx z "$work/out"
 expect 0 "its config comes from the container" -- "$STRATA" inspect -f '{{json .Config.Cmd}}|{{len .RootFS.Layers}}' test:orphan
 check "the container's Cmd, three layers" -- \
   grep -qx '\["sh","-c","rm /bin/cat /f; echo z >/f2"\]|3' "$work/out"
+
+# ---- many layers: 60 commits on top of each other ----
+# Past what fits a page of absolute (or common-parent-relative) lower dirs, so the fallback's short
+# links are needed, and many "lowerdir+" calls for the new mount API.
+image=busybox
+names+=(deep)
+for i in $(seq 60); do
+  "$STRATA" run --name deep "$image" sh -c "echo $i >/layer$i; rm -f /layer$((i - 1))" >/dev/null &&
+    "$STRATA" commit deep "test:deep$i" >/dev/null && "$STRATA" rm deep >/dev/null || break
+  image=test:deep$i
+done
+check "60 commits" -- test "$image" = test:deep60
+expect 0 "61 layers" -- "$STRATA" inspect -f '{{len .RootFS.Layers}}' test:deep60
+check "61" -- grep -qx 61 "$work/out"
+container deepest test:deep60 true
+expect 0 "export over 61 image layers" -- "$STRATA" export -o "$work/deep.tar" deepest
+check "only the last layer's file is left" -- \
+  test "$(tar -tf "$work/deep.tar" | grep '^layer')" = layer60
+STRATA_NO_FSMOUNT=1 expect 0 "the same through the fallback" -- "$STRATA" export deepest
+check "the same tar" -- cmp "$work/out" "$work/deep.tar"
 
 finish
