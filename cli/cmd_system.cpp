@@ -6,11 +6,14 @@
 #include <iostream>
 #include <memory>
 
+#include <set>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/container_control.hpp"
 #include "cli/image_rows.hpp"
 #include "cli/listing.hpp"
 #include "cli/store_access.hpp"
@@ -82,6 +85,25 @@ bool confirm(const std::string& warning) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+// `system prune`'s first step (docker's `container prune`): every container not running.
+void prune_containers(store::ContainerStore& containers) {
+  std::vector<std::string> deleted;
+  for (const store::ContainerRecord& record : containers.list()) {
+    if (!record.state.effective().is_running()) {
+      kill_and_reap(record); // a leftover cgroup of a monitor that was killed
+      containers.remove(record);
+      deleted.push_back(record.id);
+    }
+  }
+  if (!deleted.empty()) {
+    fmt::print("Deleted Containers:\n");
+    for (const auto& id : deleted) {
+      fmt::print("{}\n", id);
+    }
+    fmt::print("\n");
+  }
+}
+
 struct PruneOptions {
   bool all = false;
   bool force = false;
@@ -90,8 +112,8 @@ struct PruneOptions {
 // Removes dangling images (every image with `all`), then everything nothing references.
 int run_prune(const GlobalOptions& global, const PruneOptions& options, bool system) {
   const std::string what =
-      system ? "WARNING! This will remove:\n  - all dangling images\n  - unused snapshots and "
-               "partial writes"
+      system ? "WARNING! This will remove:\n  - all stopped containers\n  - all dangling "
+               "images\n  - unused snapshots and partial writes"
              : (options.all ? "WARNING! This will remove all images without at least one "
                               "container associated to them."
                             : "WARNING! This will remove all dangling images.");
@@ -99,9 +121,18 @@ int run_prune(const GlobalOptions& global, const PruneOptions& options, bool sys
     return k_exit_ok;
   }
   store::ImageStore images = open_store(global);
+  store::ContainerStore containers(images.root());
+  if (system) {
+    prune_containers(containers);
+  }
+  containers.remove_stale();
+  std::set<std::string> in_use;
+  for (const store::ContainerRecord& container : containers.list()) {
+    in_use.insert(container.image_id);
+  }
   std::vector<std::string> deleted;
   for (const auto& record : images.list()) {
-    if (record.names.empty() || options.all) {
+    if ((record.names.empty() || options.all) && !in_use.contains(record.id.str())) {
       for (const auto& name : record.names) {
         deleted.push_back("untagged: " + name.familiar());
       }

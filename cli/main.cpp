@@ -97,11 +97,12 @@ int run_main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    // `docker run` reports its own errors, flag errors included, with 125 (the command's own
-    // statuses stay free for the container's).
+    // `docker run`, `create` and `exec` report their own errors, flag errors included, with 125
+    // (the command's own statuses stay free for the container's).
     const auto parsed = app.get_subcommands();
-    const bool run = !parsed.empty() && parsed.front()->get_name() == "run";
-    return run ? 125 : k_exit_usage;
+    const std::string name = parsed.empty() ? "" : parsed.front()->get_name();
+    const bool own_status = name == "run" || name == "create" || name == "exec";
+    return own_status ? 125 : k_exit_usage;
   }
   if (global.debug || std::getenv("STRATA_DEBUG") != nullptr) {
     log::set_level(log::Level::debug);
