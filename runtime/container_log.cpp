@@ -61,10 +61,11 @@ void JsonLog::write(LogStream stream, std::string_view bytes) {
     const auto newline = bytes.find('\n');
     if (newline == std::string_view::npos) {
       pending.append(bytes);
-      if (pending.size() >= k_max_partial) {
-        emit(stream, pending);
-        pending.clear();
+      std::size_t start = 0;
+      for (; pending.size() - start >= k_max_partial; start += k_max_partial) {
+        emit(stream, std::string_view(pending).substr(start, k_max_partial));
       }
+      pending.erase(0, start);
       return;
     }
     pending.append(bytes.substr(0, newline + 1));
