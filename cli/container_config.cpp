@@ -488,6 +488,7 @@ runtime::ContainerSpec spec_from_config(const store::ContainerRecord& record,
   for (auto chain = record.chains.rbegin(); chain != record.chains.rend(); ++chain) {
     spec.lower_dirs.push_back(snapshots.path_of(*chain) + "/fs");
   }
+  spec.init_dir = record.dir + "/init";
   spec.upper_dir = record.dir + "/upper";
   spec.work_dir = record.dir + "/work";
   spec.rootfs = record.dir + "/rootfs";

@@ -43,6 +43,8 @@ struct MountSpec {
 
 struct ContainerSpec {
   std::vector<std::string> lower_dirs; // top first; at least one
+  // When set: the init layer (init_layer.hpp), made here and stacked on top of `lower_dirs`.
+  std::string init_dir;
   std::string upper_dir;
   std::string work_dir;
   std::string rootfs;    // mount point (an empty directory)

@@ -12,6 +12,7 @@
 #include "runtime/child_init.hpp"
 #include "runtime/etc_files.hpp"
 #include "runtime/exec_path.hpp"
+#include "runtime/init_layer.hpp"
 #include "runtime/io_relay.hpp"
 #include "runtime/process_support.hpp"
 #include "runtime/seccomp_cache.hpp"
@@ -256,7 +257,12 @@ const std::optional<ContainerExit>& ContainerProcess::exec_failure() const noexc
   return state_->exec_failure;
 }
 
-ContainerProcess ContainerProcess::start(const ContainerSpec& spec) {
+ContainerProcess ContainerProcess::start(const ContainerSpec& given) {
+  ContainerSpec spec = given;
+  if (!spec.init_dir.empty()) {
+    make_init_layer(spec.init_dir, spec.lower_dirs);
+    spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.init_dir);
+  }
   auto state = std::make_unique<State>();
   state->plan = make_child_plan(spec);
   ChildPlan& plan = *state->plan;
