@@ -86,9 +86,11 @@ std::string read_target(const std::string& link) {
 
 bool container_exists(const std::string& names_dir, const std::string& id) {
   const std::string containers = names_dir.substr(0, names_dir.rfind('/'));
+  // `.new-<id>` first: it is renamed to `<id>` when published, so looking in the other order
+  // could miss both.
   struct stat st {};
-  return ::lstat((containers + "/" + id).c_str(), &st) == 0 ||
-         ::lstat((containers + "/.new-" + id).c_str(), &st) == 0;
+  return ::lstat((containers + "/.new-" + id).c_str(), &st) == 0 ||
+         ::lstat((containers + "/" + id).c_str(), &st) == 0;
 }
 
 // Creates the link; on EEXIST replaces a stale one once. Returns false when the name is taken.
@@ -120,6 +122,7 @@ bool try_claim(const std::string& names_dir, const std::string& name, const std:
       }
       // Someone claimed it between our look and the exchange: give it back.
       ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, link.c_str(), RENAME_EXCHANGE);
+      ::unlink(temp.c_str()); // our own link, back from the exchange
       holder = previous;
       return false;
     }

@@ -182,6 +182,20 @@ void replace_file(const std::string& path, std::string_view contents) {
   }
 }
 
+// An RFC 3339 time as (seconds, nanoseconds), for ordering; (0, 0) when unparsable.
+std::pair<std::int64_t, long> time_key(const std::string& text) {
+  const std::int64_t seconds = parse_rfc3339(text).value_or(0);
+  long nanos = 0;
+  if (text.size() > 20 && text[19] == '.') {
+    long scale = 100'000'000;
+    for (std::size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9' && scale > 0;
+         ++i, scale /= 10) {
+      nanos += (text[i] - '0') * scale;
+    }
+  }
+  return {seconds, nanos};
+}
+
 std::string json_string(const Json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -260,9 +274,9 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
                             request.name));
   }
   const std::string id = random_id();
-  const std::string name = claim_name(dir_ + "/names", request.name, id);
   const std::string staging = dir_ + "/.new-" + id;
   const std::string final_dir = dir_ + "/" + id;
+  std::string name; // set once claimed
   bool published = false;
   const auto cleanup = [&] {
     if (!published) {
@@ -270,12 +284,18 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
         remove_tree(staging);
       } catch (const Error&) {
       }
-      ::unlink((dir_ + "/names/" + name).c_str());
+      if (!name.empty()) {
+        ::unlink((dir_ + "/names/" + name).c_str());
+      }
     }
   };
   try {
+    // The staging directory exists before the name is claimed: a claimer that finds the name
+    // taken judges the holder alive by its directory (`.new-<id>` or `<id>`), so a claim must
+    // never be visible without one, or two creators could both take the name.
     make_dir(staging, 0700);
     const FileLock creating(staging + "/lock", LockMode::exclusive);
+    name = claim_name(dir_ + "/names", request.name, id);
     for (const char* sub : {"/upper", "/work", "/rootfs"}) {
       make_dir(staging + sub, 0755);
     }
@@ -377,9 +397,22 @@ std::vector<ContainerRecord> ContainerStore::list() const {
       }
     }
   }
-  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-    return a.created != b.created ? a.created > b.created : a.id < b.id;
+  // By time, not text: RFC 3339 drops the fraction's trailing zeros ("05Z" < "05.5Z" in time
+  // but not as text). Each time is parsed once.
+  std::vector<std::pair<std::pair<std::int64_t, long>, std::size_t>> order;
+  order.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    order.emplace_back(time_key(records[i].created), i);
+  }
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : records[a.second].id < records[b.second].id;
   });
+  std::vector<ContainerRecord> sorted;
+  sorted.reserve(records.size());
+  for (const auto& entry : order) {
+    sorted.push_back(std::move(records[entry.second]));
+  }
+  records = std::move(sorted);
   return records;
 }
 
@@ -469,7 +502,7 @@ void ContainerStore::remove_stale() {
   for (const std::string& name : list_directory(dir_ + "/names")) {
     const std::string target = read_link(dir_ + "/names/" + name);
     if (!is_container_id(target) ||
-        (!exists(dir_ + "/" + target) && !exists(dir_ + "/.new-" + target))) {
+        (!exists(dir_ + "/.new-" + target) && !exists(dir_ + "/" + target))) { // see claim_name
       ::unlink((dir_ + "/names/" + name).c_str());
     }
   }
