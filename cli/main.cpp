@@ -74,6 +74,26 @@ void one_value_per_flag(CLI::App& app) {
   }
 }
 
+// The command named on the command line (after the global flags), or "" when there is none: only
+// that command's flags are declared, which keeps `run`'s start-up lean (CLI11 builds every
+// option object eagerly). Help and errors without a command declare them all.
+std::string command_named(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--root") {
+      ++i;
+    } else if (!arg.starts_with('-')) {
+      for (const Command& command : k_commands) {
+        if (arg == command.name) {
+          return command.name;
+        }
+      }
+      return "";
+    }
+  }
+  return "";
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{"strata: a daemonless Dockerfile builder and container runtime", "strata"};
   app.set_version_flag("-v,--version", "strata version " STRATA_VERSION);
@@ -85,8 +105,12 @@ int run_main(int argc, char** argv) {
   app.add_flag("-D,--debug", global.debug, "Enable debug output");
 
   Action chosen;
+  const std::string named = command_named(argc, argv);
   for (const Command& command : k_commands) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    if (!named.empty() && named != command.name) {
+      continue; // never parsed: listed in help only
+    }
     Action action = command.setup(*sub, global);
     sub->callback([&chosen, action] { chosen = action; });
   }
