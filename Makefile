@@ -4,6 +4,8 @@
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# ccache when present (install-deps.sh installs it): a rebuild of unchanged files is a cache hit.
+LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
 .PHONY: all deps build build-asan test test-asan check lint tidy demo bench fuzz clean
 
@@ -13,13 +15,13 @@ deps:
 	./scripts/install-deps.sh
 
 build/build.ninja build/Makefile:
-	$(CMAKE) -S . -B build $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) -S . -B build $(GENERATOR) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Release
 
 build: deps build/build.ninja
 	$(CMAKE) --build build -j $(JOBS)
 
 build-asan: deps
-	$(CMAKE) -S . -B build-asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON
+	$(CMAKE) -S . -B build-asan $(GENERATOR) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON
 	$(CMAKE) --build build-asan -j $(JOBS)
 
 test: build

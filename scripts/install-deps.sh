@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   tao-pegtl-dev libarchive-dev libssl-dev libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libzstd-dev libseccomp-dev libisal-dev zlib1g-dev
   # tests, sanitizers, fuzzing
