@@ -1,11 +1,13 @@
-// `strata inspect NAME|ID...`: docker-shaped JSON for images (containers come with the runtime),
-// or each object rendered through `--format`.
+// `strata inspect NAME|ID...`: docker-shaped JSON for containers and images, or each object
+// rendered through `--format`. Without `--type` a name is looked up as a container first, then as
+// an image, as docker does.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/container_rows.hpp"
 #include "cli/image_rows.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
@@ -78,22 +80,96 @@ nlohmann::ordered_json inspect_image(const store::ImageStore& images,
             {"size", image.record.manifest.size}}}};
 }
 
-int run_inspect(const GlobalOptions& global, const InspectOptions& options) {
-  if (!options.type.empty() && options.type != "image") {
-    throw Error(ErrorKind::usage,
-                fmt::format("unsupported --type \"{}\": strata inspects images", options.type));
+// A container as docker shows it: config.json with "State" inserted after "Args" (strata's own
+// keys left out).
+nlohmann::ordered_json inspect_container(store::ContainerRecord record) {
+  const ContainerView view = view_of(std::move(record));
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const bool has_args = view.config.contains("Args");
+  for (const auto& [key, value] : view.config.items()) {
+    if (key.starts_with("Strata")) {
+      continue;
+    }
+    out[key] = value;
+    if (key == (has_args ? "Args" : "Path")) {
+      out["State"] = state_json(view.state);
+    }
   }
-  const store::ImageStore images = open_store(global);
+  if (!out.contains("State")) {
+    out["State"] = state_json(view.state);
+  }
+  return out;
+}
+
+enum class ObjectType { any, container, image };
+
+ObjectType parse_type(const std::string& text) {
+  if (text.empty()) {
+    return ObjectType::any;
+  }
+  if (text == "container" || text == "image") {
+    return text == "container" ? ObjectType::container : ObjectType::image;
+  }
+  for (const char* docker : {"config", "network", "node", "plugin", "secret", "service", "task",
+                             "volume"}) {
+    if (text == docker) {
+      throw Error(ErrorKind::unsupported,
+                  fmt::format("--type {}: strata inspects containers and images only", text));
+    }
+  }
+  throw Error(ErrorKind::unsupported, fmt::format("\"{}\" is not a valid value for --type", text));
+}
+
+// The stores, opened on first use (a container lookup never opens the image store).
+class Objects {
+public:
+  explicit Objects(const GlobalOptions& global) : global_(global) {}
+
+  std::optional<nlohmann::ordered_json> find(const std::string& name, ObjectType type) {
+    if (type != ObjectType::image) {
+      if (!containers_) {
+        containers_.emplace(open_containers(global_));
+      }
+      if (auto record = containers_->try_resolve(name)) {
+        return inspect_container(std::move(*record));
+      }
+    }
+    if (type != ObjectType::container) {
+      if (!images_) {
+        images_.emplace(open_store(global_));
+      }
+      if (const auto record = images_->try_resolve(name)) {
+        return inspect_image(*images_, images_->load(*record));
+      }
+    }
+    return std::nullopt;
+  }
+
+private:
+  const GlobalOptions& global_;
+  std::optional<store::ContainerStore> containers_;
+  std::optional<store::ImageStore> images_;
+};
+
+int run_inspect(const GlobalOptions& global, const InspectOptions& options) {
+  const ObjectType type = parse_type(options.type);
+  const char* what = type == ObjectType::container ? "container"
+                     : type == ObjectType::image   ? "image"
+                                                   : "object";
+  Objects objects(global);
   nlohmann::ordered_json found = nlohmann::ordered_json::array();
   int status = k_exit_ok;
   for (const auto& name : options.names) {
-    const auto record = images.try_resolve(name);
-    if (!record) {
-      fmt::print(stderr, "Error: No such object: {}\n", name);
-      status = k_exit_failure;
-      continue;
+    try {
+      if (auto object = objects.find(name, type)) {
+        found.push_back(std::move(*object));
+        continue;
+      }
+      fmt::print(stderr, "Error: No such {}: {}\n", what, name);
+    } catch (const Error& e) {
+      fmt::print(stderr, "Error: {}\n", e.what());
     }
-    found.push_back(inspect_image(images, images.load(*record)));
+    status = k_exit_failure;
   }
   if (options.format.empty()) {
     fmt::print("{}\n", found.dump(4));
@@ -111,9 +187,10 @@ int run_inspect(const GlobalOptions& global, const InspectOptions& options) {
 
 Action setup_inspect(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<InspectOptions>();
-  app.add_option("names", options->names, "Images to inspect (name, ID or digest)")->required();
+  app.add_option("names", options->names, "Containers or images to inspect (name, ID or digest)")
+      ->required();
   app.add_option("-f,--format", options->format, "Format output using a Go template");
-  app.add_option("--type", options->type, "Only inspect objects of the given type (image)");
+  app.add_option("--type", options->type, "Only inspect objects of the given type (container, image)");
   return [&global, options] { return run_inspect(global, *options); };
 }
 

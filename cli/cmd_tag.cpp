@@ -1,4 +1,9 @@
-// `strata tag SOURCE TARGET` and `strata rmi [-f] IMAGE...`, with docker's messages.
+// `strata tag SOURCE TARGET` and `strata rmi [-f] IMAGE...`, with docker's messages. rmi refuses
+// an image that containers use as docker's daemon does (image_delete.go): the last tag of an
+// image a container uses only with -f; by ID, a stopped container's image only with -f, and a
+// running container's image never (-f by name then only untags it, leaving it dangling).
+
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,39 +39,85 @@ bool names_a_tag(const std::string& text, const store::ImageRecord& image) {
              image.names.end();
 }
 
+// The containers using one image: the first running one and the first stopped one, if any.
+struct ImageUsers {
+  std::optional<std::string> running; // container ID
+  std::optional<std::string> stopped;
+  [[nodiscard]] bool any() const { return running || stopped; }
+  [[nodiscard]] const std::string& first() const { return running ? *running : *stopped; }
+};
+
+ImageUsers users_of(const store::ContainerStore& containers, const store::Digest& image) {
+  ImageUsers users;
+  for (const auto& record : containers.users_of(image.str())) {
+    auto& slot = record.state.effective().is_running() ? users.running : users.stopped;
+    if (!slot) {
+      slot = record.id;
+    }
+  }
+  return users;
+}
+
+std::string short_id(const std::string& id) {
+  return id.substr(0, 12);
+}
+
+// docker's imageDeleteConflict text.
+Error delete_conflict(const store::ImageRecord& image, bool hard, const std::string& why) {
+  return Error(ErrorKind::conflict,
+               fmt::format("conflict: unable to delete {} ({}) - {}", image.id.short_id(),
+                           hard ? "cannot be forced" : "must be forced", why));
+}
+
 // Removes one image reference as docker does: a tag of an image with other tags is only
-// untagged; the last tag, an ID or a digest deletes the image.
-void remove_one(store::ImageStore& images, const std::string& text, bool force) {
+// untagged; the last tag, an ID or a digest deletes the image, unless a container uses it.
+void remove_one(store::ImageStore& images, const store::ContainerStore& containers,
+                const std::string& text, bool force) {
   const store::ImageRecord image = images.resolve(text);
+  const ImageUsers users = users_of(containers, image.id);
   if (names_a_tag(text, image)) {
+    if (!force && image.names.size() == 1 && users.any()) {
+      throw Error(ErrorKind::conflict,
+                  fmt::format("conflict: unable to remove repository reference \"{}\" (must "
+                              "force) - container {} is using its referenced image {}",
+                              text, short_id(users.first()), image.id.short_id()));
+    }
     const store::Reference tag = store::Reference::parse(text).with_default_tag();
     std::ignore = images.untag(tag);
     fmt::print("Untagged: {}\n", tag.familiar());
-    if (image.names.size() > 1) {
-      return;
+    if (image.names.size() > 1 || users.running) {
+      return; // still named; or in use by a running container: left dangling
     }
-  } else if (image.names.size() > 1 && !force) {
-    throw Error(ErrorKind::conflict,
-                fmt::format("conflict: unable to delete {} (must be forced) - image is referenced "
-                            "in multiple repositories",
-                            image.id.short_id()));
   } else {
+    if (users.running) {
+      throw delete_conflict(image, true,
+                            "image is being used by running container " + short_id(*users.running));
+    }
+    if (image.names.size() > 1 && !force) {
+      throw delete_conflict(image, false, "image is referenced in multiple repositories");
+    }
+    if (users.stopped && !force) {
+      throw delete_conflict(image, false,
+                            "image is being used by stopped container " + short_id(*users.stopped));
+    }
     for (const auto& name : image.names) {
       fmt::print("Untagged: {}\n", name.familiar());
     }
   }
+  // A stopped container keeps its layers (`ContainerStore::used_chains`) without the image.
   images.remove(image.manifest.digest);
   fmt::print("Deleted: {}\n", image.id.str());
 }
 
 int run_rmi(const GlobalOptions& global, const RmiOptions& options) {
   store::ImageStore images = open_store(global);
+  const store::ContainerStore containers = open_containers(global);
   int status = k_exit_ok;
   for (const auto& text : options.images) {
     try {
-      remove_one(images, text, options.force);
+      remove_one(images, containers, text, options.force);
     } catch (const Error& e) {
-      fmt::print(stderr, "Error: {}\n", e.what());
+      fmt::print(stderr, "Error response from daemon: {}\n", e.what());
       status = k_exit_failure;
     }
   }

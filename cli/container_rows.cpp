@@ -1,0 +1,306 @@
+// Container facts as docker words them (container_rows.hpp).
+
+#include "cli/container_rows.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/image_rows.hpp"
+#include "cli/store_access.hpp"
+#include "common/error.hpp"
+#include "common/human.hpp"
+#include "store/image.hpp"
+#include "store/reference.hpp"
+
+namespace strata::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string string_at(const Json& object, const char* key) {
+  if (!object.is_object()) {
+    return "";
+  }
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// go-units HumanDuration of `nanos` (negative reads "Less than a second", as in Go).
+std::string duration_words(std::int64_t nanos) {
+  return human_duration(std::chrono::seconds(std::max<std::int64_t>(0, nanos) / 1'000'000'000));
+}
+
+// stringid.TruncateID: the part after "algo:", cut to 12 characters.
+std::string truncate_id(const std::string& id) {
+  const auto colon = id.find(':');
+  const std::string hex = colon == std::string::npos ? id : id.substr(colon + 1);
+  return hex.substr(0, 12);
+}
+
+// docker's ContainerContext.Image(): the image as the user typed it, a digest dropped and an ID
+// cut to 12 unless --no-trunc.
+std::string image_column(const ContainerView& view, bool no_trunc) {
+  const std::string typed = string_at(view.config.value("Config", Json::object()), "Image");
+  const std::string image = typed.empty() ? view.record.image_id : typed;
+  if (no_trunc) {
+    return image;
+  }
+  if (truncate_id(view.record.image_id) == truncate_id(image)) {
+    return truncate_id(image);
+  }
+  const auto ref = store::Reference::try_parse(image);
+  if (!ref) {
+    return image;
+  }
+  return ref->tag() ? ref->familiar_name() + ":" + *ref->tag() : ref->familiar_name();
+}
+
+// docker's Mounts(): each mount's Name, else its Source, cut to 15 characters unless --no-trunc.
+std::string mounts_column(const Json& config, bool no_trunc) {
+  std::vector<std::string> names;
+  if (const auto it = config.find("Mounts"); it != config.end() && it->is_array()) {
+    for (const auto& mount : *it) {
+      std::string name = string_at(mount, "Name");
+      if (name.empty()) {
+        name = string_at(mount, "Source");
+      }
+      names.push_back(no_trunc ? name : ellipsis(name, 15));
+    }
+  }
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+// docker's Networks(): the network names, sorted, comma-separated.
+std::string networks_column(const Json& config) {
+  std::vector<std::string> names;
+  const Json settings = config.value("NetworkSettings", Json::object());
+  if (const auto it = settings.find("Networks"); it != settings.end() && it->is_object()) {
+    for (const auto& [name, value] : it->items()) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+// docker's LocalVolumes(): how many mounts are volumes of the "local" driver.
+std::string local_volumes_column(const Json& config) {
+  int count = 0;
+  if (const auto it = config.find("Mounts"); it != config.end() && it->is_array()) {
+    for (const auto& mount : *it) {
+      count += string_at(mount, "Driver") == "local" ? 1 : 0;
+    }
+  }
+  return std::to_string(count);
+}
+
+// docker's Size(): "RW" or "RW (virtual ROOTFS)", go-units' HumanSizeWithPrecision(…, 3).
+std::string size_column(const SizeInfo* size) {
+  if (size == nullptr) {
+    return human_size(0);
+  }
+  const std::string rw = human_size(size->rw);
+  return size->rootfs > 0 ? fmt::format("{} (virtual {})", rw, human_size(size->rootfs)) : rw;
+}
+
+// Appends the UTF-8 sequence at `text[i]` (advancing `i`) if it is valid, else returns false.
+bool copy_utf8(const std::string& text, std::size_t& i, std::string& out) {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  const std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 ? 2 : 0;
+  if (length == 0 || byte > 0xF4 || i + length > text.size()) {
+    return false;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+      return false;
+    }
+  }
+  if (length == 2 && byte == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+    out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[i + 1])); // C1 controls
+  } else {
+    out.append(text, i, length);
+  }
+  i += length;
+  return true;
+}
+
+} // namespace
+
+ContainerView view_of(store::ContainerRecord record) {
+  Json config = Json::parse(record.config, nullptr, false);
+  if (!config.is_object()) {
+    throw Error(ErrorKind::corrupt,
+                fmt::format("container {}: config.json is not a JSON object", record.short_id()));
+  }
+  store::ContainerState state = record.state.effective();
+  return ContainerView{std::move(record), std::move(state), std::move(config)};
+}
+
+std::int64_t rfc3339_nanos(const std::string& text) {
+  if (text.empty() || text == store::k_zero_time) {
+    return 0;
+  }
+  const auto seconds = store::parse_rfc3339(text);
+  if (!seconds || *seconds <= 0) {
+    return 0;
+  }
+  std::int64_t nanos = 0;
+  if (text.size() > 20 && text[19] == '.') {
+    std::int64_t scale = 100'000'000;
+    for (std::size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9' && scale > 0;
+         ++i, scale /= 10) {
+      nanos += (text[i] - '0') * scale;
+    }
+  }
+  return *seconds * 1'000'000'000 + nanos;
+}
+
+std::int64_t now_nanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string status_text(const store::ContainerState& state, std::int64_t now) {
+  using store::ContainerStatus;
+  const std::int64_t started = rfc3339_nanos(state.started_at);
+  switch (state.status) {
+  case ContainerStatus::running:
+    return "Up " + duration_words(now - started);
+  case ContainerStatus::paused:
+    return "Up " + duration_words(now - started) + " (Paused)";
+  case ContainerStatus::dead:
+    return "Dead";
+  case ContainerStatus::created:
+  case ContainerStatus::exited:
+    break;
+  }
+  if (started == 0) {
+    return "Created";
+  }
+  const std::int64_t finished = rfc3339_nanos(state.finished_at);
+  if (finished == 0) {
+    return "";
+  }
+  return fmt::format("Exited ({}) {} ago", state.exit_code, duration_words(now - finished));
+}
+
+std::string command_line(const nlohmann::ordered_json& config) {
+  std::string out = string_at(config, "Path");
+  if (const auto it = config.find("Args"); it != config.end() && it->is_array()) {
+    for (const auto& arg : *it) {
+      const std::string text = arg.is_string() ? arg.get<std::string>() : arg.dump();
+      out += text.find(' ') == std::string::npos ? " " + text : " '" + text + "'";
+    }
+  }
+  return out;
+}
+
+std::string go_quote(const std::string& text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      if (!copy_utf8(text, i, out)) {
+        out += fmt::format("\\x{:02x}", c);
+        ++i;
+      }
+      continue;
+    }
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\a': out += "\\a"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    case '\v': out += "\\v"; break;
+    default:
+      out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, text[i]);
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+std::string ellipsis(const std::string& text, std::size_t width) {
+  std::size_t count = 0;
+  std::size_t cut = 0; // byte offset after `width - 1` code points
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (count == width - 1) {
+        cut = i;
+      }
+      ++count;
+    }
+  }
+  if (count <= width || width == 0) {
+    return width == 0 ? "" : text;
+  }
+  return text.substr(0, cut) + "…";
+}
+
+std::vector<std::pair<std::string, std::string>> labels_of(const nlohmann::ordered_json& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto inner = config.find("Config");
+  if (inner == config.end() || !inner->is_object()) {
+    return out;
+  }
+  if (const auto it = inner->find("Labels"); it != inner->end() && it->is_object()) {
+    for (const auto& [key, value] : it->items()) {
+      if (value.is_string()) {
+        out.emplace_back(key, value.get<std::string>());
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+nlohmann::json ps_row(const ContainerView& view, const RowOptions& options,
+                      const SizeInfo* size) {
+  const std::string command = command_line(view.config);
+  std::vector<std::string> labels;
+  for (const auto& [key, value] : labels_of(view.config)) {
+    labels.push_back(key + "=" + value);
+  }
+  const std::string& created = view.record.created;
+  return nlohmann::json{
+      {"ID", options.no_trunc ? view.record.id : view.record.short_id()},
+      {"Image", image_column(view, options.no_trunc)},
+      {"Command", go_quote(options.no_trunc ? command : ellipsis(command, 20))},
+      {"CreatedAt", created_at(created)},
+      {"RunningFor", created_since(created)},
+      {"Ports", ""},
+      {"State", store::status_name(view.state.status)},
+      {"Status", status_text(view.state, options.now)},
+      {"Size", size_column(size)},
+      {"Names", view.record.name},
+      {"Labels", fmt::format("{}", fmt::join(labels, ","))},
+      {"Mounts", mounts_column(view.config, options.no_trunc)},
+      {"Networks", networks_column(view.config)},
+      {"LocalVolumes", local_volumes_column(view.config)}};
+}
+
+nlohmann::ordered_json state_json(const store::ContainerState& state) {
+  using store::ContainerStatus;
+  const bool running = state.is_running();
+  return Json{{"Status", store::status_name(state.status)},
+              {"Running", running},
+              {"Paused", state.status == ContainerStatus::paused},
+              {"Restarting", false},
+              {"OOMKilled", state.oom_killed},
+              {"Dead", state.status == ContainerStatus::dead},
+              {"Pid", running ? state.process.pid : 0},
+              {"ExitCode", state.exit_code},
+              {"Error", state.error},
+              {"StartedAt", state.started_at.empty() ? store::k_zero_time : state.started_at},
+              {"FinishedAt", state.finished_at.empty() ? store::k_zero_time : state.finished_at}};
+}
+
+} // namespace strata::cli
