@@ -297,11 +297,11 @@ int run_logs(const GlobalOptions& global, const LogsOptions& options) {
   Printer printer(options.timestamps);
   bool more = print_existing(file, tail, window, printer);
   while (options.follow && more) {
-    printer.flush();
     // The state is read before the file: whatever the container wrote before it stopped is
     // already in the file when "not running" is seen, so the last read gets it all.
     const bool running = is_running(containers, record.id);
     file.read_lines([&](std::string_view line) { more = more && print_line(line, window, printer); });
+    printer.flush();
     if (!running) {
       break;
     }
