@@ -2,6 +2,8 @@
 // rendered through `--format`. Without `--type` a name is looked up as a container first, then as
 // an image, as docker does.
 
+#include <optional>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -82,21 +84,26 @@ nlohmann::ordered_json inspect_image(const store::ImageStore& images,
 
 // A container as docker shows it: config.json with "State" inserted after "Args" (strata's own
 // keys left out).
-nlohmann::ordered_json inspect_container(store::ContainerRecord record) {
-  const ContainerView view = view_of(std::move(record));
+nlohmann::ordered_json inspect_container(const store::ContainerRecord& record) {
+  const auto config = nlohmann::ordered_json::parse(record.config, nullptr, false);
+  if (!config.is_object()) {
+    throw Error(ErrorKind::corrupt,
+                fmt::format("container {}: config.json is not a JSON object", record.short_id()));
+  }
+  const nlohmann::ordered_json state = state_json(record.state.effective());
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  const bool has_args = view.config.contains("Args");
-  for (const auto& [key, value] : view.config.items()) {
+  const bool has_args = config.contains("Args");
+  for (const auto& [key, value] : config.items()) {
     if (key.starts_with("Strata")) {
       continue;
     }
     out[key] = value;
     if (key == (has_args ? "Args" : "Path")) {
-      out["State"] = state_json(view.state);
+      out["State"] = state;
     }
   }
   if (!out.contains("State")) {
-    out["State"] = state_json(view.state);
+    out["State"] = state;
   }
   return out;
 }
@@ -130,8 +137,8 @@ public:
       if (!containers_) {
         containers_.emplace(open_containers(global_));
       }
-      if (auto record = containers_->try_resolve(name)) {
-        return inspect_container(std::move(*record));
+      if (const auto record = containers_->try_resolve(name)) {
+        return inspect_container(*record);
       }
     }
     if (type != ObjectType::container) {

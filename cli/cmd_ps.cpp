@@ -106,7 +106,7 @@ bool labels_match(const Filters& filters, const ContainerView& view) {
   if (filters.labels.empty()) {
     return true;
   }
-  const auto labels = labels_of(view.config);
+  const auto& labels = view.config.labels;
   return std::all_of(filters.labels.begin(), filters.labels.end(), [&](const auto& want) {
     return std::any_of(labels.begin(), labels.end(), [&](const auto& have) {
       return have.first == want.first && (!want.second || have.second == *want.second);
@@ -369,7 +369,7 @@ int run_ps(const GlobalOptions& global, const PsOptions& options) {
     const auto size = sizes.find(view->record.id);
     nlohmann::json row = ps_row(*view, row_options, size == sizes.end() ? nullptr : &size->second);
     if (!label_keys.empty()) {
-      const auto labels = labels_of(view->config);
+      const auto& labels = view->config.labels;
       nlohmann::json named = nlohmann::json::object();
       for (const auto& key : label_keys) {
         const auto it = std::find_if(labels.begin(), labels.end(),

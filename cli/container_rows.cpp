@@ -20,14 +20,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string string_at(const Json& object, const char* key) {
-  if (!object.is_object()) {
-    return "";
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // go-units HumanDuration of `nanos` (negative reads "Less than a second", as in Go).
 std::string duration_words(std::int64_t nanos) {
   return human_duration(std::chrono::seconds(std::max<std::int64_t>(0, nanos) / 1'000'000'000));
@@ -43,8 +35,7 @@ std::string truncate_id(const std::string& id) {
 // docker's ContainerContext.Image(): the image as the user typed it, a digest dropped and an ID
 // cut to 12 unless --no-trunc.
 std::string image_column(const ContainerView& view, bool no_trunc) {
-  const std::string typed = string_at(view.config.value("Config", Json::object()), "Image");
-  const std::string image = typed.empty() ? view.record.image_id : typed;
+  const std::string& image = view.config.image.empty() ? view.record.image_id : view.config.image;
   if (no_trunc) {
     return image;
   }
@@ -59,42 +50,19 @@ std::string image_column(const ContainerView& view, bool no_trunc) {
 }
 
 // docker's Mounts(): each mount's Name, else its Source, cut to 15 characters unless --no-trunc.
-std::string mounts_column(const Json& config, bool no_trunc) {
+std::string mounts_column(const ListedConfig& config, bool no_trunc) {
   std::vector<std::string> names;
-  if (const auto it = config.find("Mounts"); it != config.end() && it->is_array()) {
-    for (const auto& mount : *it) {
-      std::string name = string_at(mount, "Name");
-      if (name.empty()) {
-        name = string_at(mount, "Source");
-      }
-      names.push_back(no_trunc ? name : ellipsis(name, 15));
-    }
+  for (const auto& mount : config.mounts) {
+    const std::string& name = mount.name.empty() ? mount.source : mount.name;
+    names.push_back(no_trunc ? name : ellipsis(name, 15));
   }
-  return fmt::format("{}", fmt::join(names, ","));
-}
-
-// docker's Networks(): the network names, sorted, comma-separated.
-std::string networks_column(const Json& config) {
-  std::vector<std::string> names;
-  const Json settings = config.value("NetworkSettings", Json::object());
-  if (const auto it = settings.find("Networks"); it != settings.end() && it->is_object()) {
-    for (const auto& [name, value] : it->items()) {
-      names.push_back(name);
-    }
-  }
-  std::sort(names.begin(), names.end());
   return fmt::format("{}", fmt::join(names, ","));
 }
 
 // docker's LocalVolumes(): how many mounts are volumes of the "local" driver.
-std::string local_volumes_column(const Json& config) {
-  int count = 0;
-  if (const auto it = config.find("Mounts"); it != config.end() && it->is_array()) {
-    for (const auto& mount : *it) {
-      count += string_at(mount, "Driver") == "local" ? 1 : 0;
-    }
-  }
-  return std::to_string(count);
+std::string local_volumes_column(const ListedConfig& config) {
+  return std::to_string(std::count_if(config.mounts.begin(), config.mounts.end(),
+                                      [](const auto& m) { return m.driver == "local"; }));
 }
 
 // docker's Size(): "RW" or "RW (virtual ROOTFS)", go-units' HumanSizeWithPrecision(…, 3).
@@ -127,14 +95,129 @@ bool copy_utf8(const std::string& text, std::size_t& i, std::string& out) {
   return true;
 }
 
+// Collects `ListedConfig` from config.json's SAX events. Each open object or array is a frame
+// holding the key it was opened under, so a value's place is the keys of the frames above it.
+class ListedConfigReader final : public nlohmann::json_sax<nlohmann::json> {
+public:
+  explicit ListedConfigReader(ListedConfig& out) : out_(out) {}
+
+  [[nodiscard]] bool root_was_object() const noexcept { return root_was_object_; }
+
+  bool null() override { return at_value(); }
+  bool boolean(bool) override { return at_value(); }
+  bool number_integer(number_integer_t) override { return at_value(); }
+  bool number_unsigned(number_unsigned_t) override { return at_value(); }
+  bool number_float(number_float_t, const string_t&) override { return at_value(); }
+  bool binary(binary_t&) override { return at_value(); }
+  bool string(string_t& text) override {
+    at_value();
+    take_string(text);
+    return true;
+  }
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool key(string_t& key) override {
+    frames_.back().key = key;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+private:
+  struct Frame {
+    bool array = false;
+    std::string key; // of the current member (objects)
+  };
+
+  // Whether the frames, from the root, are the objects' members named in `path` ("[]": an
+  // array element).
+  [[nodiscard]] bool under(std::initializer_list<std::string_view> path) const {
+    if (frames_.size() != path.size()) {
+      return false;
+    }
+    std::size_t i = 0;
+    for (const std::string_view name : path) {
+      const Frame& frame = frames_[i++];
+      if (frame.array ? name != "[]" : name != frame.key) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Every value, containers included: the network names are the keys of Networks' members.
+  bool at_value() {
+    if (frames_.size() == 3 && !frames_[2].array && frames_[0].key == "NetworkSettings" &&
+        frames_[1].key == "Networks" && !frames_[1].array && !frames_[0].array) {
+      out_.networks.push_back(frames_[2].key);
+    }
+    return true;
+  }
+
+  bool open(bool array) {
+    if (frames_.empty()) {
+      root_was_object_ = !array;
+    }
+    at_value();
+    if (!array && under({"Mounts", "[]"})) {
+      out_.mounts.emplace_back();
+    }
+    frames_.push_back(Frame{array, {}});
+    return true;
+  }
+
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+
+  void take_string(std::string& text) {
+    if (under({"Path"})) {
+      out_.path = std::move(text);
+    } else if (under({"Args", "[]"})) {
+      out_.args.push_back(std::move(text));
+    } else if (under({"Config", "Image"})) {
+      out_.image = std::move(text);
+    } else if (frames_.size() == 3 && !frames_[2].array && frames_[0].key == "Config" &&
+               frames_[1].key == "Labels" && !frames_[0].array && !frames_[1].array) {
+      out_.labels.emplace_back(frames_[2].key, std::move(text));
+    } else if (!out_.mounts.empty() && frames_.size() == 3 && frames_[0].key == "Mounts" &&
+               frames_[1].array && !frames_[2].array) {
+      auto& mount = out_.mounts.back();
+      const std::string& field = frames_[2].key;
+      std::string* slot = field == "Name"     ? &mount.name
+                          : field == "Source" ? &mount.source
+                          : field == "Driver" ? &mount.driver
+                                              : nullptr;
+      if (slot != nullptr) {
+        *slot = std::move(text);
+      }
+    }
+  }
+
+  ListedConfig& out_;
+  std::vector<Frame> frames_;
+  bool root_was_object_ = false;
+};
+
 } // namespace
 
-ContainerView view_of(store::ContainerRecord record) {
-  Json config = Json::parse(record.config, nullptr, false);
-  if (!config.is_object()) {
-    throw Error(ErrorKind::corrupt,
-                fmt::format("container {}: config.json is not a JSON object", record.short_id()));
+ListedConfig listed_config(const std::string& text, const std::string& label) {
+  ListedConfig out;
+  ListedConfigReader reader(out);
+  if (!nlohmann::json::sax_parse(text, &reader) || !reader.root_was_object()) {
+    throw Error(ErrorKind::corrupt, fmt::format("{}: config.json is not a JSON object", label));
   }
+  std::sort(out.labels.begin(), out.labels.end());
+  std::sort(out.networks.begin(), out.networks.end());
+  return out;
+}
+
+ContainerView view_of(store::ContainerRecord record) {
+  ListedConfig config = listed_config(record.config, "container " + record.short_id());
   store::ContainerState state = record.state.effective();
   return ContainerView{std::move(record), std::move(state), std::move(config)};
 }
@@ -188,13 +271,10 @@ std::string status_text(const store::ContainerState& state, std::int64_t now) {
   return fmt::format("Exited ({}) {} ago", state.exit_code, duration_words(now - finished));
 }
 
-std::string command_line(const nlohmann::ordered_json& config) {
-  std::string out = string_at(config, "Path");
-  if (const auto it = config.find("Args"); it != config.end() && it->is_array()) {
-    for (const auto& arg : *it) {
-      const std::string text = arg.is_string() ? arg.get<std::string>() : arg.dump();
-      out += text.find(' ') == std::string::npos ? " " + text : " '" + text + "'";
-    }
+std::string command_line(const ListedConfig& config) {
+  std::string out = config.path;
+  for (const std::string& arg : config.args) {
+    out += arg.find(' ') == std::string::npos ? " " + arg : " '" + arg + "'";
   }
   return out;
 }
@@ -245,28 +325,11 @@ std::string ellipsis(const std::string& text, std::size_t width) {
   return text.substr(0, cut) + "…";
 }
 
-std::vector<std::pair<std::string, std::string>> labels_of(const nlohmann::ordered_json& config) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const auto inner = config.find("Config");
-  if (inner == config.end() || !inner->is_object()) {
-    return out;
-  }
-  if (const auto it = inner->find("Labels"); it != inner->end() && it->is_object()) {
-    for (const auto& [key, value] : it->items()) {
-      if (value.is_string()) {
-        out.emplace_back(key, value.get<std::string>());
-      }
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 nlohmann::json ps_row(const ContainerView& view, const RowOptions& options,
                       const SizeInfo* size) {
   const std::string command = command_line(view.config);
   std::vector<std::string> labels;
-  for (const auto& [key, value] : labels_of(view.config)) {
+  for (const auto& [key, value] : view.config.labels) {
     labels.push_back(key + "=" + value);
   }
   const std::string& created = view.record.created;
@@ -283,7 +346,7 @@ nlohmann::json ps_row(const ContainerView& view, const RowOptions& options,
       {"Names", view.record.name},
       {"Labels", fmt::format("{}", fmt::join(labels, ","))},
       {"Mounts", mounts_column(view.config, options.no_trunc)},
-      {"Networks", networks_column(view.config)},
+      {"Networks", fmt::format("{}", fmt::join(view.config.networks, ","))},
       {"LocalVolumes", local_volumes_column(view.config)}};
 }
 

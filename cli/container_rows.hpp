@@ -3,7 +3,8 @@
 // the STATUS text ("Up 3 seconds", "Exited (0) 2 minutes ago"), the quoted and cut COMMAND, the
 // IMAGE as typed, and one `ps` row per container with the fields `docker ps --format` knows.
 //
-// A `ContainerView` is one container read once: its record, its config.json parsed once, and its
+// A `ContainerView` is one container read once: its record, the parts of config.json a listing
+// shows (taken in one SAX pass, no document built: `ps` reads every container's config), and its
 // `effective()` state (a container whose monitor died reads as exited, never as running).
 // Everything here is a pure function of its arguments and the clock.
 
@@ -17,14 +18,30 @@
 
 namespace strata::cli {
 
-struct ContainerView {
-  store::ContainerRecord record;
-  store::ContainerState state;   // `record.state.effective()`
-  nlohmann::ordered_json config; // config.json, key order kept
+// What `ps` shows of config.json.
+struct ListedConfig {
+  std::string path;                 // Path
+  std::vector<std::string> args;    // Args
+  std::string image;                // Config.Image, as the user typed it
+  std::vector<std::pair<std::string, std::string>> labels; // Config.Labels, sorted by key
+  struct Mount {
+    std::string name, source, driver;
+  };
+  std::vector<Mount> mounts;         // Mounts
+  std::vector<std::string> networks; // the keys of NetworkSettings.Networks
 };
 
-// Parses `record`'s config.json once and interprets its state. `Error{corrupt}` when the config
-// is not a JSON object.
+// Extracts `ListedConfig` from config.json's text; `Error{corrupt}` (naming `label`) when it is
+// not a JSON object.
+[[nodiscard]] ListedConfig listed_config(const std::string& text, const std::string& label);
+
+struct ContainerView {
+  store::ContainerRecord record;
+  store::ContainerState state; // `record.state.effective()`
+  ListedConfig config;
+};
+
+// Reads `record`'s config.json once and interprets its state.
 [[nodiscard]] ContainerView view_of(store::ContainerRecord record);
 
 // Nanoseconds since the epoch of an RFC 3339 time; 0 for docker's zero time or an unparsable one.
@@ -38,7 +55,7 @@ struct ContainerView {
 
 // The command the daemon lists: Path, then each argument (in single quotes when it holds a
 // space), space-separated.
-[[nodiscard]] std::string command_line(const nlohmann::ordered_json& config);
+[[nodiscard]] std::string command_line(const ListedConfig& config);
 
 // Go's `strconv.Quote`: double quotes, `\"`, `\\`, Go's escapes for control bytes.
 [[nodiscard]] std::string go_quote(const std::string& text);
@@ -66,9 +83,5 @@ struct RowOptions {
 // docker's "State" object of `inspect`: Status, Running, Paused, Restarting, OOMKilled, Dead, Pid,
 // ExitCode, Error, StartedAt, FinishedAt.
 [[nodiscard]] nlohmann::ordered_json state_json(const store::ContainerState& state);
-
-// `Config.Labels` as a map (empty when absent or not an object; non-string values skipped).
-[[nodiscard]] std::vector<std::pair<std::string, std::string>>
-labels_of(const nlohmann::ordered_json& config);
 
 } // namespace strata::cli

@@ -152,6 +152,37 @@ TEST_F(ContainerStoreTest, LoadCorruptConfigIsCorrupt) {
   EXPECT_EQ(error_of([&] { std::ignore = store_.load(made.id); }).kind(), ErrorKind::corrupt);
 }
 
+// `load` reads only the top-level Name, Created, Image and StrataChains: members of the same
+// names deeper in the document (Config.Image is the image as typed) do not count.
+TEST_F(ContainerStoreTest, LoadTakesTopLevelFieldsOnly) {
+  const ContainerRecord record = store_.create(
+      {"web", "sha256:" + std::string(64, 'a'), {digest_of('1'), digest_of('2')},
+       [](const std::string&, const std::string&) {
+         return std::string(R"({"Config":{"Image":"busybox","Name":"x","StrataChains":[1]},)"
+                            R"("Mounts":[{"Name":"v"}],"Labels":{"Created":"y"}})");
+       }});
+  const ContainerRecord loaded = store_.load(record.id);
+  EXPECT_EQ(loaded.name, "web");
+  EXPECT_EQ(loaded.image_id, "sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(loaded.created, record.created);
+  EXPECT_EQ(loaded.chains, (std::vector<Digest>{digest_of('1'), digest_of('2')}));
+}
+
+TEST_F(ContainerStoreTest, LoadRefusesMalformedChainsAndNonObjects) {
+  const ContainerRecord made = make("web");
+  auto config = nlohmann::ordered_json::parse(made.config);
+  config["StrataChains"] = nlohmann::json::array({digest_of('1').str(), 7});
+  std::ofstream(made.dir + "/config.json") << config.dump();
+  EXPECT_EQ(error_of([&] { std::ignore = store_.load(made.id); }).kind(), ErrorKind::corrupt);
+  config["StrataChains"] = nlohmann::json::array({"sha256:nothex"});
+  std::ofstream(made.dir + "/config.json") << config.dump();
+  EXPECT_EQ(error_of([&] { std::ignore = store_.load(made.id); }).kind(), ErrorKind::corrupt);
+  std::ofstream(made.dir + "/config.json") << "[1, 2]";
+  EXPECT_EQ(error_of([&] { std::ignore = store_.load(made.id); }).kind(), ErrorKind::corrupt);
+  std::ofstream(made.dir + "/config.json") << "{} trailing";
+  EXPECT_EQ(error_of([&] { std::ignore = store_.load(made.id); }).kind(), ErrorKind::corrupt);
+}
+
 TEST_F(ContainerStoreTest, ListIsNewestFirstAndSkipsNonContainers) {
   const ContainerRecord a = make("first");
   const ContainerRecord b = make("second");
