@@ -5,10 +5,11 @@
 // points the spare environment slot at `user.home_env`).
 //
 // Reports: `{ExecStep, errno}` over a close-on-exec pipe, as the container's own child does
-// (child_report.hpp); EOF without a report means execve succeeded.
+// (child_report.hpp); EOF without a report means execve succeeded. The steps both children share
+// (user, cwd, fds, seccomp, the exec loop) are in child_steps.hpp.
 
 #include "runtime/capabilities.hpp"
-#include "runtime/child_init.hpp"
+#include "runtime/child_steps.hpp"
 #include "runtime/container_spec.hpp"
 
 #include <linux/filter.h>
@@ -16,7 +17,6 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 namespace strata::runtime {
@@ -60,13 +60,7 @@ inline constexpr std::size_t k_exec_namespaces = 5;
 
 struct ExecChildPlan {
   std::array<NamespaceJoin, k_exec_namespaces> namespaces;
-  std::string cwd;
-  std::vector<std::string> arg_storage;
-  std::vector<std::string> env_storage;
-  std::vector<std::string> candidate_storage;
-  std::vector<char*> argv;         // null-terminated
-  std::vector<char*> envp;         // env, then a free slot for HOME, then null
-  std::vector<char*> candidates;   // null-terminated
+  CommandPlan command;
   UserMessage user;                // ids, groups and HOME, resolved by the parent
   std::vector<sock_filter> filter; // empty = unconfined
   CapabilitySet capabilities;

@@ -32,7 +32,8 @@ public:
     pty_master_ = pty_master;
   }
 
-  // The wait loop's side (process.cpp): descriptors to poll, appended to `fds`.
+  // The wait loop's side (`ChildProcess::wait_forwarding`): descriptors to poll, appended to
+  // `fds`.
   void add_pollfds(std::vector<pollfd>& fds) const;
   // `fds` points at the entries `add_pollfds` appended, now with revents.
   void handle(const pollfd* fds);

@@ -6,7 +6,6 @@
 #include "common/error.hpp"
 #include "common/in_root.hpp"
 #include "common/log.hpp"
-#include "common/scope_exit.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/cgroup.hpp"
 #include "runtime/child_init.hpp"
@@ -14,66 +13,29 @@
 #include "runtime/exec_path.hpp"
 #include "runtime/init_layer.hpp"
 #include "runtime/io_relay.hpp"
+#include "runtime/parent_steps.hpp"
 #include "runtime/process_support.hpp"
-#include "runtime/seccomp_cache.hpp"
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <future>
 
 namespace strata::runtime {
 namespace {
 
-std::vector<char*> pointers_to(std::vector<std::string>& strings, std::size_t spare_slots) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + spare_slots + 1);
-  for (std::string& s : strings) {
-    pointers.push_back(s.data());
-  }
-  pointers.insert(pointers.end(), spare_slots + 1, nullptr);
-  return pointers;
-}
-
-bool env_has(const std::vector<std::string>& env, std::string_view key) {
-  for (const std::string& entry : env) {
-    if (entry.size() > key.size() && entry.starts_with(key) && entry[key.size()] == '=') {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::unique_ptr<ChildPlan> make_child_plan(const ContainerSpec& spec) {
-  if (spec.args.empty() || spec.args.front().empty()) {
-    throw Error(ErrorKind::usage, "no command specified");
-  }
-  if (!spec.cwd.starts_with('/')) {
-    throw Error(ErrorKind::usage, fmt::format("the working directory '{}' is invalid, it needs to "
-                                              "be an absolute path",
-                                              spec.cwd));
-  }
   auto plan = std::make_unique<ChildPlan>();
+  plan_command(plan->command, spec.args, spec.env, spec.cwd);
   plan->rootfs = make_rootfs_plan(spec);
   plan->hostname = spec.hostname;
   plan->network = spec.network;
   plan->stdin_mode = spec.stdin_mode;
-  plan->cwd = spec.cwd;
-  plan->arg_storage = spec.args;
-  plan->env_storage = spec.env;
-  plan->candidate_storage = exec_candidates(spec.args.front(), spec.env);
-  plan->argv = pointers_to(plan->arg_storage, 0);
-  plan->envp = pointers_to(plan->env_storage, 1);
-  plan->candidates = pointers_to(plan->candidate_storage, 0);
   plan->capabilities = spec.capabilities;
   return plan;
 }
@@ -86,14 +48,9 @@ std::future<std::vector<sock_filter>> compile_in_background(const ContainerSpec&
     none.set_value({});
     return none.get_future();
   }
-  if (!spec.default_seccomp_cache.empty()) {
-    return std::async(std::launch::async,
-                      [caps = spec.capabilities, dir = spec.default_seccomp_cache] {
-                        return default_seccomp_program(caps, dir);
-                      });
-  }
-  return std::async(std::launch::async, [profile = *spec.seccomp, caps = spec.capabilities] {
-    return compile_seccomp(profile, caps).code();
+  return std::async(std::launch::async, [profile = spec.seccomp, caps = spec.capabilities,
+                                         dir = spec.default_seccomp_cache] {
+    return seccomp_program(profile, caps, dir);
   });
 }
 
@@ -104,30 +61,14 @@ void send_user(int fd, const ContainerSpec& spec, pid_t pid,
   if (!root) {
     throw_errno("open", root_path);
   }
-  const ExecUser user = resolve_user(root.get(), spec.user);
-  if (user.supplementary_gids.size() > k_max_groups) {
-    throw Error(ErrorKind::unsupported,
-                fmt::format("more than {} supplementary groups", k_max_groups));
-  }
+  UserMessage message;
+  fill_user_message(message, resolve_user(root.get(), spec.user), spec.env);
   try {
     mkdir_all_in_root(root.get(), spec.cwd, 0755);
   } catch (const Error& e) {
     log::debug("create the working directory: {}", e.what()); // chdir reports it
   }
-  UserMessage message;
-  message.uid = user.uid;
-  message.gid = user.gid;
-  message.group_count = static_cast<std::uint32_t>(user.supplementary_gids.size());
-  std::copy(user.supplementary_gids.begin(), user.supplementary_gids.end(), message.groups);
-  if (!env_has(spec.env, "HOME") && user.home.size() < PATH_MAX) {
-    std::memcpy(message.home_env, "HOME=", 5);
-    std::memcpy(message.home_env + 5, user.home.data(), user.home.size());
-  }
-  if (filter.size() > k_max_filter_length) {
-    throw Error(ErrorKind::unsupported,
-                fmt::format("the seccomp program has {} instructions, over the kernel's {}",
-                            filter.size(), k_max_filter_length));
-  }
+  check_filter_length(filter.size());
   message.filter_length = static_cast<std::uint32_t>(filter.size());
   send_all(fd, &message, sizeof message);
   send_all(fd, filter.data(), filter.size() * sizeof(sock_filter));
@@ -176,7 +117,8 @@ std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& 
   if (cgroup) {
     cgroup->add_process(child.pid());
   }
-  const std::optional<ChildFailure> first = read_report(report.read_end.get());
+  const std::optional<ChildFailure> first =
+      read_report<ChildFailure>(report.read_end.get(), "container");
   if (!first) {
     throw Error(ErrorKind::child_failed, "container setup: the container process died");
   }
@@ -185,7 +127,8 @@ std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& 
   }
   send_user(sync.write_end.get(), spec, child.pid(), filter.get());
   sync.write_end = UniqueFd();
-  if (const std::optional<ChildFailure> failure = read_report(report.read_end.get())) {
+  if (const std::optional<ChildFailure> failure =
+          read_report<ChildFailure>(report.read_end.get(), "container")) {
     if (failure->step != ChildStep::exec) {
       throw_child_failure(*failure);
     }
@@ -303,37 +246,7 @@ ContainerExit ContainerProcess::wait(IoRelay* io) {
   // The command runs already, so this no longer leaks into it: a reader that went away
   // (`strata run … | head -1`) is EPIPE for the relay, not the death of strata.
   ::signal(SIGPIPE, SIG_IGN);
-  const UniqueFd signals(::signalfd(-1, &s.signals->blocked(), SFD_CLOEXEC));
-  if (!signals) {
-    throw_errno("signalfd");
-  }
-  std::vector<pollfd> fds;
-  while (true) {
-    fds.assign({{s.child->pidfd(), POLLIN, 0}, {signals.get(), POLLIN, 0}});
-    if (io != nullptr) {
-      io->add_pollfds(fds);
-    }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_errno("poll");
-    }
-    if ((fds[0].revents & POLLIN) != 0) {
-      break;
-    }
-    signalfd_siginfo info{};
-    if ((fds[1].revents & POLLIN) != 0 &&
-        ::read(signals.get(), &info, sizeof info) == sizeof info &&
-        (io == nullptr || !io->on_signal(static_cast<int>(info.ssi_signo)))) {
-      ::syscall(SYS_pidfd_send_signal, s.child->pidfd(), static_cast<int>(info.ssi_signo), nullptr,
-                0);
-    }
-    if (io != nullptr) {
-      io->handle(fds.data() + 2);
-    }
-  }
-  ContainerExit exit = s.child->wait();
+  ContainerExit exit = s.child->wait_forwarding(*s.signals, io);
   s.child.reset();
   if (io != nullptr) {
     io->drain();

@@ -1,6 +1,9 @@
+// The parent's owners and report reading for both children (process_support.hpp).
+
 #include "runtime/process_support.hpp"
 
 #include "common/error.hpp"
+#include "runtime/io_relay.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,10 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 namespace strata::runtime {
 namespace {
@@ -89,26 +95,25 @@ void send_all(int fd, const void* data, std::size_t size) {
   }
 }
 
-std::optional<ChildFailure> read_report(int fd) {
-  ChildFailure report;
+bool read_report_bytes(int fd, void* report, std::size_t size, std::string_view who) {
   std::size_t got = 0;
-  while (got < sizeof report) {
-    const ssize_t n = ::read(fd, reinterpret_cast<char*>(&report) + got, sizeof report - got);
+  while (got < size) {
+    const ssize_t n = ::read(fd, static_cast<char*>(report) + got, size - got);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n < 0) {
-      throw_errno("read the container's report pipe");
+      throw_errno(fmt::format("read the {}'s report pipe", who));
     }
     if (n == 0) {
       if (got == 0) {
-        return std::nullopt;
+        return false;
       }
-      throw Error(ErrorKind::child_failed, "container setup: truncated report");
+      throw Error(ErrorKind::child_failed, fmt::format("{} setup: truncated report", who));
     }
     got += static_cast<std::size_t>(n);
   }
-  return report;
+  return true;
 }
 
 SignalBlock::SignalBlock() {
@@ -161,14 +166,18 @@ ContainerExit ChildProcess::wait() {
   return exit_of(status);
 }
 
-ContainerExit ChildProcess::wait_forwarding(const SignalBlock& block) {
+ContainerExit ChildProcess::wait_forwarding(const SignalBlock& block, IoRelay* io) {
   const UniqueFd signals(::signalfd(-1, &block.blocked(), SFD_CLOEXEC));
   if (!signals) {
     throw_errno("signalfd");
   }
+  std::vector<pollfd> fds;
   while (true) {
-    pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    fds.assign({{pidfd_.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}});
+    if (io != nullptr) {
+      io->add_pollfds(fds);
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) {
         continue;
       }
@@ -179,8 +188,12 @@ ContainerExit ChildProcess::wait_forwarding(const SignalBlock& block) {
     }
     signalfd_siginfo info{};
     if ((fds[1].revents & POLLIN) != 0 &&
-        ::read(signals.get(), &info, sizeof info) == sizeof info) {
+        ::read(signals.get(), &info, sizeof info) == sizeof info &&
+        (io == nullptr || !io->on_signal(static_cast<int>(info.ssi_signo)))) {
       ::syscall(SYS_pidfd_send_signal, pidfd_.get(), static_cast<int>(info.ssi_signo), nullptr, 0);
+    }
+    if (io != nullptr) {
+      io->handle(fds.data() + 2);
     }
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
-// The parent's owners for `run_container` (process.hpp): a close-on-exec `Pipe`, the
-// `SignalBlock` of forwarded signals, and `ChildProcess`, the one owner of the container's PID 1.
+// The parent's owners for `run_container` (process.hpp) and `ExecProcess` (exec_process.hpp): a
+// close-on-exec `Pipe` and the reading of a child's reports, the `SignalBlock` of forwarded
+// signals, and `ChildProcess`, the one owner of the container's PID 1 (or the exec'd command).
 //
 // `ChildProcess` holds the pid and a pidfd (CLONE_PIDFD), so signals always reach this process
 // and never a recycled PID. Its destructor SIGKILLs and reaps a child that was not waited for, so
@@ -8,7 +9,6 @@
 // Thread-safety: single owner, single thread.
 
 #include "common/unique_fd.hpp"
-#include "runtime/child_report.hpp"
 #include "runtime/process.hpp"
 
 #include <signal.h>
@@ -16,8 +16,11 @@
 
 #include <cstddef>
 #include <optional>
+#include <string_view>
 
 namespace strata::runtime {
+
+class IoRelay;
 
 // A one-way channel, close-on-exec at both ends: a pipe, or a socket pair for the parent's
 // messages to the child, so a child that died gives EPIPE and never a SIGPIPE (crun's sync socket).
@@ -32,8 +35,14 @@ struct Pipe {
 // otherwise (EPIPE: the child died).
 void send_all(int fd, const void* data, std::size_t size);
 
-// One `ChildFailure` from the report pipe, or nullopt at EOF.
-[[nodiscard]] std::optional<ChildFailure> read_report(int fd);
+// One report (`ChildFailure`, `ExecFailure`) from a child's report pipe, or nullopt at EOF. `who`
+// ("container", "exec") names the pipe in errors: `Error{io}` "read the WHO's report pipe: …",
+// `Error{child_failed}` "WHO setup: truncated report".
+template <typename Report>
+[[nodiscard]] std::optional<Report> read_report(int fd, std::string_view who);
+
+// `read_report`'s untyped core: false at EOF before the first byte.
+[[nodiscard]] bool read_report_bytes(int fd, void* report, std::size_t size, std::string_view who);
 
 // Blocks SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH for its lifetime (the
 // child restores `saved()` before exec); `ChildProcess::wait_forwarding` reads them.
@@ -70,13 +79,25 @@ public:
   [[nodiscard]] int pidfd() const noexcept { return pidfd_.get(); }
   // Reaps the child (blocking) and returns how it ended.
   ContainerExit wait();
-  // Waits while forwarding the signals `block` holds blocked to the child.
-  ContainerExit wait_forwarding(const SignalBlock& block);
+  // Waits while forwarding the signals `block` holds blocked to the child (unless `io` consumes
+  // them: SIGWINCH with a tty) and relaying `io` when given; then reaps the child. `io` is not
+  // drained.
+  ContainerExit wait_forwarding(const SignalBlock& block, IoRelay* io = nullptr);
 
 private:
   ChildProcess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
   pid_t pid_ = -1;
   UniqueFd pidfd_;
 };
+
+// ---------------------------------------------------------------------------------------------
+
+template <typename Report> std::optional<Report> read_report(int fd, std::string_view who) {
+  Report report;
+  if (!read_report_bytes(fd, &report, sizeof report, who)) {
+    return std::nullopt;
+  }
+  return report;
+}
 
 } // namespace strata::runtime
