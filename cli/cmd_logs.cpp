@@ -270,7 +270,8 @@ bool is_running(const store::ContainerStore& containers, const std::string& id) 
 bool print_existing(LogFile& file, long tail, const Window& window, Printer& printer) {
   bool more = true;
   if (tail < 0) {
-    file.read_lines([&](std::string_view line) { more = more && print_line(line, window, printer); });
+    file.read_lines(
+        [&](std::string_view line) { more = more && print_line(line, window, printer); });
     return more;
   }
   std::deque<std::string> last;
@@ -300,7 +301,8 @@ int run_logs(const GlobalOptions& global, const LogsOptions& options) {
     // The state is read before the file: whatever the container wrote before it stopped is
     // already in the file when "not running" is seen, so the last read gets it all.
     const bool running = is_running(containers, record.id);
-    file.read_lines([&](std::string_view line) { more = more && print_line(line, window, printer); });
+    file.read_lines(
+        [&](std::string_view line) { more = more && print_line(line, window, printer); });
     printer.flush();
     if (!running) {
       break;
@@ -314,8 +316,7 @@ int run_logs(const GlobalOptions& global, const LogsOptions& options) {
 
 Action setup_logs(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<LogsOptions>();
-  app.add_option("container", options->container, "Container (name, ID or ID prefix)")
-      ->required();
+  app.add_option("container", options->container, "Container (name, ID or ID prefix)")->required();
   app.add_flag("-f,--follow", options->follow, "Follow log output");
   app.add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
   app.add_option("-n,--tail", options->tail,

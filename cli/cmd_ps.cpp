@@ -231,8 +231,7 @@ std::int64_t tree_size(const std::string& root) {
   std::error_code ec;
   std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
   std::int64_t total = 0;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied,
-                                           ec),
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
        end;
        !ec && it != end; it.increment(ec)) {
     struct stat st {};
@@ -358,8 +357,8 @@ int run_ps(const GlobalOptions& global, const PsOptions& options) {
   for (auto& record : containers.list()) {
     views.push_back(view_of(std::move(record)));
   }
-  const auto chosen = select(global, containers, views, filters,
-                             options.all || !filters.statuses.empty(), limit);
+  const auto chosen =
+      select(global, containers, views, filters, options.all || !filters.statuses.empty(), limit);
   const auto sizes = with_size ? sizes_of(global, chosen) : std::map<std::string, SizeInfo>{};
 
   const RowOptions row_options{options.no_trunc, now_nanos()};
@@ -396,8 +395,9 @@ Action setup_ps(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("-q,--quiet", options->quiet, "Only display container IDs");
   app.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
   app.add_flag("-s,--size", options->size, "Display total file sizes");
-  app.add_flag("-l,--latest", options->latest, "Show the latest created container (includes all "
-                                               "states)");
+  app.add_flag("-l,--latest", options->latest,
+               "Show the latest created container (includes all "
+               "states)");
   app.add_option("-n,--last", options->last,
                  "Show n last created containers (includes all states)");
   app.add_option("--format", options->format, "Format output using a Go template, or 'json'");

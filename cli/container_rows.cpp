@@ -291,15 +291,33 @@ std::string go_quote(const std::string& text) {
       continue;
     }
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\a': out += "\\a"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\v': out += "\\v"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\a':
+      out += "\\a";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\v':
+      out += "\\v";
+      break;
     default:
       out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, text[i]);
     }
@@ -325,29 +343,27 @@ std::string ellipsis(const std::string& text, std::size_t width) {
   return text.substr(0, cut) + "…";
 }
 
-nlohmann::json ps_row(const ContainerView& view, const RowOptions& options,
-                      const SizeInfo* size) {
+nlohmann::json ps_row(const ContainerView& view, const RowOptions& options, const SizeInfo* size) {
   const std::string command = command_line(view.config);
   std::vector<std::string> labels;
   for (const auto& [key, value] : view.config.labels) {
-    labels.push_back(key + "=" + value);
+    labels.push_back(fmt::format("{}={}", key, value));
   }
   const std::string& created = view.record.created;
-  return nlohmann::json{
-      {"ID", options.no_trunc ? view.record.id : view.record.short_id()},
-      {"Image", image_column(view, options.no_trunc)},
-      {"Command", go_quote(options.no_trunc ? command : ellipsis(command, 20))},
-      {"CreatedAt", created_at(created)},
-      {"RunningFor", created_since(created)},
-      {"Ports", ""},
-      {"State", store::status_name(view.state.status)},
-      {"Status", status_text(view.state, options.now)},
-      {"Size", size_column(size)},
-      {"Names", view.record.name},
-      {"Labels", fmt::format("{}", fmt::join(labels, ","))},
-      {"Mounts", mounts_column(view.config, options.no_trunc)},
-      {"Networks", fmt::format("{}", fmt::join(view.config.networks, ","))},
-      {"LocalVolumes", local_volumes_column(view.config)}};
+  return nlohmann::json{{"ID", options.no_trunc ? view.record.id : view.record.short_id()},
+                        {"Image", image_column(view, options.no_trunc)},
+                        {"Command", go_quote(options.no_trunc ? command : ellipsis(command, 20))},
+                        {"CreatedAt", created_at(created)},
+                        {"RunningFor", created_since(created)},
+                        {"Ports", ""},
+                        {"State", store::status_name(view.state.status)},
+                        {"Status", status_text(view.state, options.now)},
+                        {"Size", size_column(size)},
+                        {"Names", view.record.name},
+                        {"Labels", fmt::format("{}", fmt::join(labels, ","))},
+                        {"Mounts", mounts_column(view.config, options.no_trunc)},
+                        {"Networks", fmt::format("{}", fmt::join(view.config.networks, ","))},
+                        {"LocalVolumes", local_volumes_column(view.config)}};
 }
 
 nlohmann::ordered_json state_json(const store::ContainerState& state) {

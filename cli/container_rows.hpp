@@ -20,9 +20,9 @@ namespace strata::cli {
 
 // What `ps` shows of config.json.
 struct ListedConfig {
-  std::string path;                 // Path
-  std::vector<std::string> args;    // Args
-  std::string image;                // Config.Image, as the user typed it
+  std::string path;                                        // Path
+  std::vector<std::string> args;                           // Args
+  std::string image;                                       // Config.Image, as the user typed it
   std::vector<std::pair<std::string, std::string>> labels; // Config.Labels, sorted by key
   struct Mount {
     std::string name, source, driver;

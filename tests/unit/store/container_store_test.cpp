@@ -52,12 +52,13 @@ template <typename F> Error error_of(F&& body) {
 
 class ContainerStoreTest : public ::testing::Test {
 protected:
-  ContainerRecord make(const std::string& name = "", const std::string& image = "sha256:" +
-                                                                              std::string(64, 'a'),
+  ContainerRecord make(const std::string& name = "",
+                       const std::string& image = "sha256:" + std::string(64, 'a'),
                        std::vector<Digest> chains = {digest_of('1')}) {
-    return store_.create({name, image, std::move(chains), [](const std::string&, const std::string&) {
-                            return std::string(R"({"Path":"sh","Args":["-c","x"]})");
-                          }});
+    return store_.create(
+        {name, image, std::move(chains), [](const std::string&, const std::string&) {
+           return std::string(R"({"Path":"sh","Args":["-c","x"]})");
+         }});
   }
 
   // The IDs and names in containers/ (the on-disk state a failed create must not change).
@@ -80,7 +81,9 @@ TEST_F(ContainerStoreTest, MakeConfigSeesTheFinalIdAndDirectory) {
   std::string seen_id;
   std::string seen_dir;
   const ContainerRecord record =
-      store_.create({"web", "sha256:" + std::string(64, 'a'), {},
+      store_.create({"web",
+                     "sha256:" + std::string(64, 'a'),
+                     {},
                      [&](const std::string& id, const std::string& dir) {
                        seen_id = id;
                        seen_dir = dir;
@@ -94,8 +97,10 @@ TEST_F(ContainerStoreTest, MakeConfigSeesTheFinalIdAndDirectory) {
 TEST_F(ContainerStoreTest, BadConfigCreatesNothing) {
   const std::string before = snapshot();
   const Error e = error_of([&] {
-    std::ignore = store_.create({"web", "sha256:" + std::string(64, 'a'), {},
-                                 [](const std::string&, const std::string&) { return "[1]"; }});
+    std::ignore = store_.create(
+        {"web", "sha256:" + std::string(64, 'a'), {}, [](const std::string&, const std::string&) {
+           return "[1]";
+         }});
   });
   EXPECT_EQ(e.kind(), ErrorKind::internal);
   EXPECT_EQ(snapshot(), before);
@@ -156,7 +161,9 @@ TEST_F(ContainerStoreTest, LoadCorruptConfigIsCorrupt) {
 // names deeper in the document (Config.Image is the image as typed) do not count.
 TEST_F(ContainerStoreTest, LoadTakesTopLevelFieldsOnly) {
   const ContainerRecord record = store_.create(
-      {"web", "sha256:" + std::string(64, 'a'), {digest_of('1'), digest_of('2')},
+      {"web",
+       "sha256:" + std::string(64, 'a'),
+       {digest_of('1'), digest_of('2')},
        [](const std::string&, const std::string&) {
          return std::string(R"({"Config":{"Image":"busybox","Name":"x","StrataChains":[1]},)"
                             R"("Mounts":[{"Name":"v"}],"Labels":{"Created":"y"}})");
@@ -471,7 +478,9 @@ TEST_F(ContainerStoreTest, ConcurrentCreatesOfOneNameHaveOneWinner) {
         while (ready.load() < k_threads) {
         }
         try {
-          std::ignore = own.create({name, "sha256:" + std::string(64, 'a'), {},
+          std::ignore = own.create({name,
+                                    "sha256:" + std::string(64, 'a'),
+                                    {},
                                     [](const std::string&, const std::string&) { return "{}"; }});
           ++won;
         } catch (const Error& e) {
