@@ -57,32 +57,38 @@ std::string exec_failure_text(const std::string& command, int err) {
 // How the container's stdio is wired, and the descriptors that must outlive the start.
 struct Wiring {
   runtime::IoRelay relay;
-  std::optional<runtime::Pty> pty;
+  UniqueFd pty_master;              // -t: the container's pty
   std::vector<UniqueFd> child_ends; // closed in this process once the child has them
   UniqueFd held_stdin;              // detached -i: a stdin that never reaches EOF
   std::optional<runtime::RawTerminal> raw;
 };
+
+// -t, once the container runs: its pty master relayed (to the log only when detached; a
+// detached container keeps its terminal open, as docker's `-dt`).
+void wire_tty(Wiring& w, UniqueFd master, bool interactive, bool attached) {
+  w.pty_master = std::move(master);
+  UniqueFd reader(::fcntl(w.pty_master.get(), F_DUPFD_CLOEXEC, 3));
+  if (!reader) {
+    throw_errno("dup");
+  }
+  w.relay.add_output(std::move(reader), attached ? STDOUT_FILENO : -1,
+                     runtime::LogStream::stdout_stream);
+  if (attached) {
+    runtime::copy_window_size(STDIN_FILENO, w.pty_master.get());
+    w.relay.set_resize(STDIN_FILENO, w.pty_master.get());
+    if (interactive) {
+      w.relay.add_input(STDIN_FILENO, w.pty_master.get());
+      w.raw.emplace(STDIN_FILENO);
+    }
+  }
+}
 
 // Attached: output to our stdout/stderr; detached: to the log only (`to` = -1).
 void wire(Wiring& w, runtime::ContainerSpec& spec, bool tty, bool interactive, bool attached) {
   const int out = attached ? STDOUT_FILENO : -1;
   const int err = attached ? STDERR_FILENO : -1;
   if (tty) {
-    w.pty = runtime::open_pty();
-    spec.tty_fd = w.pty->slave.get();
-    UniqueFd reader(::fcntl(w.pty->master.get(), F_DUPFD_CLOEXEC, 3));
-    if (!reader) {
-      throw_errno("dup");
-    }
-    w.relay.add_output(std::move(reader), out, runtime::LogStream::stdout_stream);
-    if (attached) {
-      runtime::copy_window_size(STDIN_FILENO, w.pty->master.get());
-      w.relay.set_resize(STDIN_FILENO, w.pty->master.get());
-      if (interactive) {
-        w.relay.add_input(STDIN_FILENO, w.pty->master.get());
-        w.raw.emplace(STDIN_FILENO);
-      }
-    }
+    spec.tty = true; // wired by `wire_tty` once the container's pty exists
     return;
   }
   PipeFds stdout_pipe = make_pipe();
@@ -152,8 +158,8 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
       return status;
     }
     wiring.child_ends.clear();
-    if (wiring.pty) {
-      wiring.pty->slave = UniqueFd();
+    if (tty && !container->exec_failure()) {
+      wire_tty(wiring, container->take_pty_master(), interactive, attached);
     }
     if (const auto& failure = container->exec_failure()) {
       const int status = failure->status();

@@ -58,15 +58,34 @@ ChildFailure prepare_namespaces(const ChildPlan& plan) noexcept {
 // The spec's stdio onto 0, 1, 2 (before every other fd is closed); a tty becomes the
 // controlling terminal of the new session.
 ChildFailure install_stdio(const ChildPlan& plan) noexcept {
-  if (plan.tty_fd >= 0) {
-    return {ChildStep::stdio, set_controlling_terminal(plan.tty_fd)};
-  }
   for (int target = 0; target < 3; ++target) {
     if (plan.stdio[target] >= 0 && plan.stdio[target] != target &&
         ::dup2(plan.stdio[target], target) < 0) {
       return fail(ChildStep::stdio);
     }
   }
+  return {};
+}
+
+// The pty slave the parent sends ahead of the user message (one byte with SCM_RIGHTS).
+ChildFailure receive_tty(int sock, int& tty_fd) noexcept {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = 0;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  const cmsghdr* cmsg = n == 1 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
+    return {ChildStep::stdio, n < 0 ? errno : EPIPE};
+  }
+  std::memcpy(&tty_fd, CMSG_DATA(cmsg), sizeof tty_fd);
   return {};
 }
 
@@ -111,6 +130,12 @@ void child_main(ChildPlan& plan) noexcept {
   }
   const ChildFailure ready{ChildStep::ready, 0};
   std::ignore = ::write(report, &ready, sizeof ready);
+  int tty_fd = -1;
+  if (plan.tty) {
+    if (const ChildFailure f = receive_tty(plan.sync_read, tty_fd); f.err != 0) {
+      report_and_exit(report, f);
+    }
+  }
   UserMessage& user = *plan.user;
   if (read_full(plan.sync_read, &user, sizeof user) != 0 ||
       user.filter_length > k_max_filter_length ||
@@ -131,8 +156,14 @@ void child_main(ChildPlan& plan) noexcept {
       f.err != 0) {
     report_and_exit(report, f);
   }
+  if (tty_fd >= 0) {
+    if (const int err = set_controlling_terminal(tty_fd); err != 0) {
+      report_and_exit(report, ChildFailure{ChildStep::stdio, err});
+    }
+    ::close(tty_fd);
+  }
   if (const ChildFailure f =
-          plan.stdin_mode == StdinMode::dev_null && plan.stdio[0] < 0 && plan.tty_fd < 0
+          plan.stdin_mode == StdinMode::dev_null && plan.stdio[0] < 0 && !plan.tty
               ? ChildFailure{ChildStep::stdin_null, stdin_from_dev_null()}
               : ChildFailure{};
       f.err != 0) {

@@ -26,7 +26,7 @@ struct ChildPlan {
   NetworkMode network = NetworkMode::host;
   StdinMode stdin_mode = StdinMode::dev_null;
   int stdio[3] = {-1, -1, -1}; // duplicated onto 0, 1, 2 first thing (ContainerSpec)
-  int tty_fd = -1;
+  bool tty = false; // the pty slave arrives with the user message (SCM_RIGHTS)
   CommandPlan command;
   CapabilitySet capabilities;
   std::unique_ptr<sock_filter[]> filter = std::make_unique<sock_filter[]>(k_max_filter_length);

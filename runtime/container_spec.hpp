@@ -73,13 +73,15 @@ struct ContainerSpec {
 
   StdinMode stdin_mode = StdinMode::dev_null;
   // The container's stdio: descriptors of the caller, duplicated onto 0, 1 and 2 in the child;
-  // -1 keeps the caller's (stdin: /dev/null unless `stdin_mode` is inherit). A `tty_fd` (a pty
-  // slave, terminal.hpp) becomes the controlling terminal and 0, 1 and 2. The caller keeps
+  // -1 keeps the caller's (stdin: /dev/null unless `stdin_mode` is inherit). The caller keeps
   // ownership; `ContainerProcess::start` does not close them.
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int tty_fd = -1;
+  // `-t`: a pty of the container's own devpts (so the command sees /dev/pts/0, as with runc's
+  // console socket) is its controlling terminal and 0, 1 and 2; the caller gets the master from
+  // `ContainerProcess::take_pty_master` once it started.
+  bool tty = false;
 };
 
 } // namespace strata::runtime

@@ -11,6 +11,7 @@
 #include "runtime/child_init.hpp"
 #include "runtime/etc_files.hpp"
 #include "runtime/exec_path.hpp"
+#include "runtime/exec_target.hpp"
 #include "runtime/init_layer.hpp"
 #include "runtime/io_relay.hpp"
 #include "runtime/parent_steps.hpp"
@@ -18,6 +19,7 @@
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -54,12 +56,43 @@ std::future<std::vector<sock_filter>> compile_in_background(const ContainerSpec&
   });
 }
 
-void send_user(int fd, const ContainerSpec& spec, pid_t pid,
-               const std::vector<sock_filter>& filter) {
+// Sends `fd` with one byte (SCM_RIGHTS) on the sync socket.
+void send_fd(int sock, int fd) {
+  char byte = 't';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+  ssize_t n = 0;
+  do {
+    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    throw_errno("send the container's terminal");
+  }
+}
+
+// The user message (and first, with `-t`, the pty slave: the master is returned).
+UniqueFd send_user(int fd, const ContainerSpec& spec, pid_t pid,
+                   const std::vector<sock_filter>& filter) {
   const std::string root_path = fmt::format("/proc/{}/root", pid);
   const UniqueFd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) {
     throw_errno("open", root_path);
+  }
+  UniqueFd master;
+  if (spec.tty) {
+    Pty pty = open_container_pty(root.get());
+    send_fd(fd, pty.slave.get());
+    master = std::move(pty.master);
   }
   UserMessage message;
   fill_user_message(message, resolve_user(root.get(), spec.user), spec.env);
@@ -72,6 +105,7 @@ void send_user(int fd, const ContainerSpec& spec, pid_t pid,
   message.filter_length = static_cast<std::uint32_t>(filter.size());
   send_all(fd, &message, sizeof message);
   send_all(fd, filter.data(), filter.size() * sizeof(sock_filter));
+  return master;
 }
 
 [[noreturn]] void throw_child_failure(ChildFailure failure) {
@@ -110,7 +144,8 @@ int namespace_flags(const ContainerSpec& spec) {
 std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& report,
                                          const std::optional<Cgroup>& cgroup,
                                          const ContainerSpec& spec,
-                                         std::future<std::vector<sock_filter>>& filter) {
+                                         std::future<std::vector<sock_filter>>& filter,
+                                         UniqueFd& pty_master) {
   sync.read_end = UniqueFd();
   report.write_end = UniqueFd();
   send_all(sync.write_end.get(), "g", 1);
@@ -125,7 +160,7 @@ std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& 
   if (first->step != ChildStep::ready) {
     throw_child_failure(*first);
   }
-  send_user(sync.write_end.get(), spec, child.pid(), filter.get());
+  pty_master = send_user(sync.write_end.get(), spec, child.pid(), filter.get());
   sync.write_end = UniqueFd();
   if (const std::optional<ChildFailure> failure =
           read_report<ChildFailure>(report.read_end.get(), "container")) {
@@ -153,7 +188,7 @@ void fill_stdio(ChildPlan& plan, const ContainerSpec& spec) {
   plan.stdio[0] = spec.stdin_fd;
   plan.stdio[1] = spec.stdout_fd;
   plan.stdio[2] = spec.stderr_fd;
-  plan.tty_fd = spec.tty_fd;
+  plan.tty = spec.tty;
 }
 
 } // namespace
@@ -176,6 +211,7 @@ struct ContainerProcess::State {
   std::optional<Cgroup> cgroup;
   std::optional<ChildProcess> child;
   std::optional<ContainerExit> exec_failure;
+  UniqueFd pty_master;
 
   State() = default;
   State(const State&) = delete;
@@ -194,6 +230,10 @@ ContainerProcess::~ContainerProcess() = default;
 
 pid_t ContainerProcess::pid() const noexcept {
   return state_->child ? state_->child->pid() : 0;
+}
+
+UniqueFd ContainerProcess::take_pty_master() noexcept {
+  return std::move(state_->pty_master);
 }
 
 const std::optional<ContainerExit>& ContainerProcess::exec_failure() const noexcept {
@@ -228,7 +268,8 @@ ContainerProcess ContainerProcess::start(const ContainerSpec& given) {
   std::future<std::vector<sock_filter>> filter = compile_in_background(spec);
   auto entry = [&plan] { child_main(plan); };
   state->child.emplace(ChildProcess::spawn(namespace_flags(spec), entry));
-  state->exec_failure = guide_child(*state->child, sync, report, state->cgroup, spec, filter);
+  state->exec_failure =
+      guide_child(*state->child, sync, report, state->cgroup, spec, filter, state->pty_master);
   if (state->exec_failure) {
     state->child.reset();
   }

@@ -28,6 +28,7 @@
 // every case. An exec failure is not an exception: it is returned (`ContainerExit::exec_failed`).
 // Thread-safety: one call at a time per process (it changes the signal mask of the caller).
 
+#include "common/unique_fd.hpp"
 #include "runtime/container_spec.hpp"
 
 #include <sys/types.h>
@@ -63,6 +64,8 @@ public:
 
   // The container's PID 1 as the host sees it.
   [[nodiscard]] pid_t pid() const noexcept;
+  // With `ContainerSpec::tty`: the master of the container's pty (once; empty afterwards).
+  [[nodiscard]] UniqueFd take_pty_master() noexcept;
   // Set when the command could not be executed (126/127); `wait` then returns it at once.
   [[nodiscard]] const std::optional<ContainerExit>& exec_failure() const noexcept;
   // Waits for PID 1 to exit while forwarding signals to it and relaying `io` (when given), then

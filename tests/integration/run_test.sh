@@ -106,6 +106,8 @@ expect 0 "stdin is /dev/null without -i" -- sh -c "echo piped | '$STRATA' run --
 check "nothing read" -- test ! -s "$work/out"
 expect 0 "-t gives a terminal" -- run --rm -t busybox sh -c 'test -t 0 && test -t 1 && test -t 2 && echo tty-yes'
 contains "tty-yes" "stdio is a terminal with -t"
+expect 0 "-t: the container's own pty" -- run --rm -t busybox tty
+contains "/dev/pts/0" "a pty of the container's devpts, as runc's console"
 expect 0 "-it under a terminal (script)" -- sh -c "printf 'echo in-pty; exit 5\\n' | script -qec '$STRATA run --rm -it busybox sh' /dev/null; true"
 contains "in-pty" "the shell read from the pty"
 expect 1 "-it without a terminal" -- sh -c "echo | '$STRATA' run --rm -it busybox true"
