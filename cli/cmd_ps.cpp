@@ -311,6 +311,19 @@ std::string label_header(const std::string& key) {
   return h;
 }
 
+// The `StrataLabels` object of a row: each key the template names, "" when the container lacks it
+// (docker's `.Label` returns "" then).
+nlohmann::json named_labels(const ContainerView& view, const std::vector<std::string>& keys) {
+  const auto& labels = view.config.labels;
+  nlohmann::json named = nlohmann::json::object();
+  for (const auto& key : keys) {
+    const auto it = std::find_if(labels.begin(), labels.end(),
+                                 [&](const auto& label) { return label.first == key; });
+    named[key] = it == labels.end() ? "" : it->second;
+  }
+  return named;
+}
+
 // ---- output ----------------------------------------------------------------------------------
 
 Listing ps_listing(const PsOptions& options, bool with_size) {
@@ -368,14 +381,7 @@ int run_ps(const GlobalOptions& global, const PsOptions& options) {
     const auto size = sizes.find(view->record.id);
     nlohmann::json row = ps_row(*view, row_options, size == sizes.end() ? nullptr : &size->second);
     if (!label_keys.empty()) {
-      const auto& labels = view->config.labels;
-      nlohmann::json named = nlohmann::json::object();
-      for (const auto& key : label_keys) {
-        const auto it = std::find_if(labels.begin(), labels.end(),
-                                     [&](const auto& l) { return l.first == key; });
-        named[key] = it == labels.end() ? "" : it->second;
-      }
-      row["StrataLabels"] = std::move(named);
+      row["StrataLabels"] = named_labels(*view, label_keys);
     }
     rows.push_back(std::move(row));
   }
@@ -396,8 +402,7 @@ Action setup_ps(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
   app.add_flag("-s,--size", options->size, "Display total file sizes");
   app.add_flag("-l,--latest", options->latest,
-               "Show the latest created container (includes all "
-               "states)");
+               "Show the latest created container (includes all states)");
   app.add_option("-n,--last", options->last,
                  "Show n last created containers (includes all states)");
   app.add_option("--format", options->format, "Format output using a Go template, or 'json'");
