@@ -11,25 +11,6 @@
 
 namespace strata::runtime {
 
-Pty open_pty() {
-  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) {
-    throw_errno("posix_openpt");
-  }
-  if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) {
-    throw_errno("unlockpt");
-  }
-  char name[128];
-  if (::ptsname_r(master.get(), name, sizeof name) != 0) {
-    throw_errno("ptsname");
-  }
-  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) {
-    throw_errno("open", name);
-  }
-  return Pty{std::move(master), std::move(slave)};
-}
-
 RawTerminal::RawTerminal(int fd) {
   termios settings{};
   if (::isatty(fd) == 0 || ::tcgetattr(fd, &settings) != 0) {

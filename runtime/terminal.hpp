@@ -1,6 +1,7 @@
 #pragma once
-// Terminals for `run -t`/`exec -t`: a pseudo-terminal pair, the caller's terminal in raw mode
-// while attached, and window sizes (SIGWINCH). No allocation-free guarantees: parent side only.
+// Terminals for `run -t`/`exec -t`: a pseudo-terminal pair (made by `open_container_pty`,
+// exec_target.hpp, from the container's own devpts), the caller's terminal in raw mode while
+// attached, and window sizes (SIGWINCH). Parent side only.
 
 #include "common/unique_fd.hpp"
 
@@ -12,11 +13,9 @@ namespace strata::runtime {
 
 struct Pty {
   UniqueFd master; // the caller's end (O_CLOEXEC)
-  UniqueFd slave;  // the container's stdio (O_CLOEXEC, O_NOCTTY); `ContainerSpec::tty_fd`
+  UniqueFd slave;  // the container's stdio (O_CLOEXEC, O_NOCTTY)
 };
 
-// posix_openpt + grantpt + unlockpt + open of the slave; `Error{io}` on failure.
-[[nodiscard]] Pty open_pty();
 
 // Puts `fd` in raw mode (cfmakeraw) for its lifetime when it is a terminal; restores the saved
 // settings on destruction. A non-terminal fd makes it a no-op.
