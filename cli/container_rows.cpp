@@ -217,7 +217,8 @@ ListedConfig listed_config(const std::string& text, const std::string& label) {
 }
 
 ContainerView view_of(store::ContainerRecord record) {
-  ListedConfig config = listed_config(record.config, "container " + record.short_id());
+  ListedConfig config = listed_config(record.summary.empty() ? record.config : record.summary,
+                                      "container " + record.short_id());
   store::ContainerState state = record.state.effective();
   return ContainerView{std::move(record), std::move(state), std::move(config)};
 }

@@ -166,6 +166,27 @@ std::optional<std::pair<std::uint64_t, bool>> read_stat(pid_t pid) {
   return std::make_pair(std::strtoull(text.c_str() + pos, nullptr, 10), state == 'Z');
 }
 
+// summary.json: config.json's keys a listing needs, in the same shape (container_store.hpp).
+Json summary_of(const Json& config) {
+  Json summary = Json::object();
+  for (const char* key : {"Id", "Created", "Path", "Args", "Image", "Name", "Mounts",
+                          "NetworkSettings", "StrataChains"}) {
+    if (const auto it = config.find(key); it != config.end()) {
+      summary[key] = *it;
+    }
+  }
+  if (const auto it = config.find("Config"); it != config.end() && it->is_object()) {
+    Json listed = Json::object();
+    for (const char* key : {"Image", "Labels"}) {
+      if (const auto field = it->find(key); field != it->end()) {
+        listed[key] = *field;
+      }
+    }
+    summary["Config"] = listed;
+  }
+  return summary;
+}
+
 // Write-temp-then-rename without fsync: container metadata must never be torn, but need not
 // survive a host crash (the container's processes do not either), and `run --rm … true` cannot
 // afford a disk flush per state change.
@@ -386,6 +407,8 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
     config["StrataChains"] = chains;
     record.config = config.dump();
     replace_file(staging + "/config.json", record.config + "\n");
+    record.summary = summary_of(config).dump();
+    replace_file(staging + "/summary.json", record.summary + "\n");
     record.state.started_at = k_zero_time;
     record.state.finished_at = k_zero_time;
     replace_file(staging + "/state.json", state_to_json(record.state));
@@ -401,22 +424,30 @@ ContainerRecord ContainerStore::create(const NewContainer& request) {
 }
 
 ContainerRecord ContainerStore::load(const std::string& id) const {
+  return load_document(id, false);
+}
+
+ContainerRecord ContainerStore::load_document(const std::string& id, bool summary) const {
   if (!is_container_id(id)) {
     throw Error(ErrorKind::not_found, fmt::format("No such container: {}", id));
   }
   ContainerRecord record;
   record.id = id;
   record.dir = dir_ + "/" + id;
+  std::string& text = summary ? record.summary : record.config;
   try {
-    record.config = read_file(record.dir + "/config.json", 16 << 20);
+    text = read_file(record.dir + (summary ? "/summary.json" : "/config.json"), 16 << 20);
   } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) {
+    if (e.sys_errno() != ENOENT) {
+      throw;
+    }
+    if (!summary) {
       throw Error(ErrorKind::not_found, fmt::format("No such container: {}", id));
     }
-    throw;
+    return load_document(id, false); // a store without summaries: the whole config serves
   }
   ConfigSummary config;
-  if (!nlohmann::json::sax_parse(record.config, &config) || !config.root_was_object) {
+  if (!nlohmann::json::sax_parse(text, &config) || !config.root_was_object) {
     throw Error(ErrorKind::corrupt, fmt::format("container {}: config.json is not a JSON object", id));
   }
   record.name = std::move(config.name);
@@ -455,7 +486,7 @@ std::vector<ContainerRecord> ContainerStore::list() const {
       continue;
     }
     try {
-      records.push_back(load(name));
+      records.push_back(load_document(name, true));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::not_found) { // removed while listing: skip silently
         log::warn("container {}: {}", name, e.what());

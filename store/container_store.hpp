@@ -8,6 +8,7 @@
 //                             `inspect` output without "State" (Id, Created, Path, Args, Name,
 //                             Image, Config, HostConfig, ...) plus "StrataChains" (the chain IDs
 //                             of its image's layers, bottom first). Written once, at create.
+//   <id>/summary.json         the subset of config.json `list()` reads (ContainerRecord::summary).
 //   <id>/state.json           `ContainerState` (below), replaced atomically on every change.
 //   <id>/lock                 flock: held exclusive around every read-modify-write of state.json.
 //   <id>/upper, work, rootfs  overlayfs upper and work dirs, the (empty) mount point
@@ -77,7 +78,11 @@ struct ContainerRecord {
   std::string created; // RFC 3339 nano
   std::string image_id;        // "sha256:..."
   std::vector<Digest> chains; // bottom first
-  std::string config;  // config.json, as written
+  std::string config;  // config.json, as written (empty in `list()`'s records: see `summary`)
+  // `list()`'s records: summary.json, the keys of config.json a listing needs (Id, Created, Path,
+  // Args, Image, Name, Mounts, Config.Image, Config.Labels, NetworkSettings, StrataChains), in
+  // the same shape, so a listing never parses the whole document (`ps -a` of 100 containers).
+  std::string summary;
   ContainerState state; // as stored (call `effective()` to interpret)
   std::string dir;     // <root>/containers/<id>
   [[nodiscard]] std::string short_id() const { return id.substr(0, 12); }
@@ -104,7 +109,7 @@ public:
   // rootfs/, and publishes the directory. Nothing is left behind on failure.
   [[nodiscard]] ContainerRecord create(const NewContainer& request);
 
-  // Every container, newest first.
+  // Every container, newest first; each record has `summary`, not `config` (use `load`).
   [[nodiscard]] std::vector<ContainerRecord> list() const;
   // By full ID, name (with or without '/'), or unique ID prefix, as docker: `Error{not_found}`
   // "No such container: X"; an ambiguous prefix is `Error{usage}`.
@@ -142,6 +147,9 @@ public:
   [[nodiscard]] FileLock lock_container(const std::string& id) const;
 
 private:
+  // config.json (`summary` false) or summary.json into a record.
+  [[nodiscard]] ContainerRecord load_document(const std::string& id, bool summary) const;
+
   std::string root_;
   std::string dir_;
 };

@@ -212,9 +212,11 @@ TEST_F(ContainerStoreTest, ListOrdersByTimeNotText) {
                                                       {"later", "2024-01-02T03:04:06.01Z"}};
   for (const auto& [name, time] : created) {
     const ContainerRecord record = make(name);
-    auto config = nlohmann::ordered_json::parse(record.config);
-    config["Created"] = time;
-    std::ofstream(record.dir + "/config.json") << config.dump();
+    for (const char* file : {"/config.json", "/summary.json"}) { // list() reads the summary
+      auto config = nlohmann::ordered_json::parse(read_file(record.dir + file));
+      config["Created"] = time;
+      std::ofstream(record.dir + file) << config.dump();
+    }
   }
   std::vector<std::string> order;
   for (const auto& record : store_.list()) {
