@@ -224,27 +224,6 @@ std::vector<const ContainerView*> select(const GlobalOptions& global,
 
 // ---- size ------------------------------------------------------------------------------------
 
-// docker's directory size: regular files, symlinks and the rest by their own size, a hard link
-// counted once, directories not at all; unreadable parts skipped.
-std::int64_t tree_size(const std::string& root) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
-  std::int64_t total = 0;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
-       end;
-       !ec && it != end; it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode) || st.st_size == 0) {
-      continue;
-    }
-    if (seen.emplace(st.st_dev, st.st_ino).second) {
-      total += st.st_size;
-    }
-  }
-  return total;
-}
-
 std::map<std::string, SizeInfo> sizes_of(const GlobalOptions& global,
                                          const std::vector<const ContainerView*>& views) {
   std::map<std::string, SizeInfo> out;

@@ -14,6 +14,7 @@
 
 #include "cli/command.hpp"
 #include "cli/container_control.hpp"
+#include "cli/container_rows.hpp"
 #include "cli/image_rows.hpp"
 #include "cli/listing.hpp"
 #include "cli/store_access.hpp"
@@ -39,16 +40,37 @@ int run_check(const GlobalOptions& global) {
   return k_exit_ok;
 }
 
+// docker's `system df`: images used by a container are active, the others reclaimable;
+// containers' sizes are their writable layers, a stopped one's reclaimable.
 int run_df(const GlobalOptions& global, const std::string& format) {
   const store::ImageStore images = open_store(global);
+  std::size_t containers = 0;
+  std::size_t running = 0;
+  std::uint64_t rw = 0;
+  std::uint64_t rw_stopped = 0;
+  std::set<std::string> used;
+  for (const store::ContainerRecord& record : store::ContainerStore(images.root()).list()) {
+    const auto bytes = static_cast<std::uint64_t>(tree_size(record.dir + "/upper"));
+    ++containers;
+    rw += bytes;
+    used.insert(record.image_id);
+    if (record.state.effective().is_running()) {
+      ++running;
+    } else {
+      rw_stopped += bytes;
+    }
+  }
   std::uint64_t size = 0;
   std::uint64_t reclaimable = 0;
+  std::size_t active = 0;
   const auto records = images.list();
   for (const auto& record : records) {
     try {
       const std::uint64_t s = image_size(images, images.load(record));
       size += s;
-      if (record.names.empty()) {
+      if (used.contains(record.id.str())) {
+        ++active;
+      } else {
         reclaimable += s;
       }
     } catch (const Error&) {
@@ -65,7 +87,8 @@ int run_df(const GlobalOptions& global, const std::string& format) {
                           {"Reclaimable", human_size(static_cast<std::int64_t>(free)) + percent}};
   };
   const std::vector<nlohmann::json> rows = {
-      row("Images", records.size(), 0, size, reclaimable), row("Containers", 0, 0, 0, 0),
+      row("Images", records.size(), active, size, reclaimable),
+      row("Containers", containers, running, rw, rw_stopped),
       row("Local Volumes", 0, 0, 0, 0), row("Build Cache", 0, 0, 0, 0)};
   print_rows(rows, format,
              {"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",

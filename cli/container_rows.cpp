@@ -2,8 +2,12 @@
 
 #include "cli/container_rows.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -381,6 +385,27 @@ nlohmann::ordered_json state_json(const store::ContainerState& state) {
               {"Error", state.error},
               {"StartedAt", state.started_at.empty() ? store::k_zero_time : state.started_at},
               {"FinishedAt", state.finished_at.empty() ? store::k_zero_time : state.finished_at}};
+}
+
+// docker's directory size: regular files, symlinks and the rest by their own size, a hard link
+// counted once, directories not at all; unreadable parts skipped.
+std::int64_t tree_size(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
+  std::int64_t total = 0;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode) || st.st_size == 0) {
+      continue;
+    }
+    if (seen.emplace(st.st_dev, st.st_ino).second) {
+      total += st.st_size;
+    }
+  }
+  return total;
 }
 
 } // namespace strata::cli

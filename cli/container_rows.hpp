@@ -63,6 +63,10 @@ struct ContainerView {
 // replaced by "…" when cut.
 [[nodiscard]] std::string ellipsis(const std::string& text, std::size_t width);
 
+// docker's directory size: regular files, symlinks and the rest by their own size, a hard link
+// counted once, directories not at all; unreadable parts skipped.
+[[nodiscard]] std::int64_t tree_size(const std::string& root);
+
 // What `ps` computes only when asked (`-s`, or a template naming `.Size`).
 struct SizeInfo {
   std::int64_t rw = 0;     // the container's writable layer (its upper dir)

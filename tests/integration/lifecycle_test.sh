@@ -45,6 +45,9 @@ sleep 0.3
 log="$STRATA_ROOT/containers/$bg/$bg-json.log"
 check "stdout logged" -- grep -q '"log":"to-out\\n","stream":"stdout"' "$log"
 check "stderr logged" -- grep -q '"log":"to-err\\n","stream":"stderr"' "$log"
+expect 0 "system df" -- s system df
+check "one container, running" -- grep -qE '^Containers +1 +1 ' "$work/out"
+check "its image is active" -- grep -qE '^Images +1 +1 ' "$work/out"
 expect 1 "rm of a running container" -- s rm bg
 contains "container is running" "docker's refusal"
 expect 0 "kill" -- s kill bg
