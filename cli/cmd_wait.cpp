@@ -1,5 +1,6 @@
 // `strata wait CONTAINER...`: blocks until each container stops, then prints its exit code, as
-// `docker wait`. A created container is waited for until it has run.
+// `docker wait`. A created container is waited for until it has run. The state is re-read every
+// 50 ms while the monitor lives (it writes the exit just before it ends).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -15,15 +16,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Holds `<dir>/wait.lock` shared while waiting: the monitor of a `--rm` container takes it
+// exclusive between recording the exit and removing the container, so the exit code is read
+// before the container is gone (docker's `wait` on a `--rm` container prints it too).
 void wait_one(store::ContainerStore& containers, const store::ContainerRecord& record) {
-  store::ContainerState state = record.state.effective();
-  while (true) {
-    if (state.is_running()) {
-      std::ignore = wait_for_monitor(state, std::chrono::hours(24 * 365));
-    } else if (state.status != store::ContainerStatus::created) {
-      break;
-    } else {
-      std::this_thread::sleep_for(100ms);
+  const store::FileLock waiting = containers.wait_lock(record.id, store::LockMode::shared);
+  store::ContainerState state = containers.read_state(record.id).effective();
+  while (state.is_running() || state.status == store::ContainerStatus::created) {
+    if (!state.is_running() || !wait_for_monitor(state, 50ms)) {
+      std::this_thread::sleep_for(state.is_running() ? 0ms : 50ms);
     }
     state = containers.read_state(record.id).effective();
   }

@@ -190,6 +190,8 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
       state.finished_at = store::now_rfc3339_nano();
     });
     if (doc.value("HostConfig", nlohmann::json::object()).value("AutoRemove", false)) {
+      // Every `wait` in progress reads the exit first (container_store.hpp, wait.lock).
+      std::ignore = containers.wait_lock(record.id, store::LockMode::exclusive);
       containers.remove(containers.load(record.id));
     }
   } catch (const Error& e) {

@@ -351,6 +351,15 @@ FileLock ContainerStore::lock_container(const std::string& id) const {
   return FileLock(dir_ + "/" + id + "/lock", LockMode::exclusive);
 }
 
+FileLock ContainerStore::wait_lock(const std::string& id, LockMode mode) const {
+  const std::string dir = dir_ + "/" + id;
+  struct stat st {};
+  if (!is_container_id(id) || ::stat(dir.c_str(), &st) != 0) {
+    throw Error(ErrorKind::not_found, fmt::format("No such container: {}", id));
+  }
+  return FileLock(dir + "/wait.lock", mode);
+}
+
 ContainerRecord ContainerStore::create(const NewContainer& request) {
   if (!request.name.empty() && !valid_container_name(request.name)) {
     throw Error(ErrorKind::usage,

@@ -11,6 +11,7 @@
 //   <id>/summary.json         the subset of config.json `list()` reads (ContainerRecord::summary).
 //   <id>/state.json           `ContainerState` (below), replaced atomically on every change.
 //   <id>/lock                 flock: held exclusive around every read-modify-write of state.json.
+//   <id>/wait.lock            flock: `wait` holds it shared so a `--rm` container outlives it.
 //   <id>/upper, work, rootfs  overlayfs upper and work dirs, the (empty) mount point
 //   <id>/hosts, hostname, resolv.conf   the /etc files bind-mounted into the container
 //   <id>/<id>-json.log        the log, docker's json-file format: one JSON object per line,
@@ -145,6 +146,10 @@ public:
 
   // `<id>/lock`, exclusive.
   [[nodiscard]] FileLock lock_container(const std::string& id) const;
+  // `<id>/wait.lock`: `wait` holds it shared; the monitor of a `--rm` container takes it
+  // exclusive after recording the exit and before removing the container. `Error{not_found}`
+  // when the container is gone.
+  [[nodiscard]] FileLock wait_lock(const std::string& id, LockMode mode) const;
 
 private:
   // config.json (`summary` false) or summary.json into a record.

@@ -101,6 +101,12 @@ expect 0 "run -d --rm" -- s run -d --rm --name gone2 busybox true
 for _ in $(seq 50); do [ -e "$STRATA_ROOT/containers/names/gone2" ] || break; sleep 0.1; done
 check "no container left (detached)" -- test ! -e "$STRATA_ROOT/containers/names/gone2"
 
+s run -d --rm --name waited busybox sh -c 'sleep 0.5; exit 6' >/dev/null
+expect 0 "wait on a --rm container" -- s wait waited
+check "its exit code before it is removed" -- grep -qx 6 "$work/out"
+for _ in $(seq 50); do [ -e "$STRATA_ROOT/containers/names/waited" ] || break; sleep 0.1; done
+check "then removed" -- test ! -e "$STRATA_ROOT/containers/names/waited"
+
 # Mounts and environment.
 mkdir -p "$work/vol"; echo host-file >"$work/vol/in"
 expect 0 "-v rw" -- s run --rm -v "$work/vol:/data" busybox sh -c 'cat /data/in; echo from-ctr >/data/out'
