@@ -18,10 +18,11 @@ Action setup_kill(CLI::App& app, const GlobalOptions& global) {
   app.add_option("containers", *names, "Containers to kill")->required();
   return [&global, names, signal] {
     return for_each_container(
-        global, *names, true, [&](store::ContainerStore&, const store::ContainerRecord& record) {
+        global, *names, true,
+        [&](store::ContainerStore& containers, const store::ContainerRecord& record) {
           const int sig = runtime::parse_signal(*signal);
           try {
-            signal_container(record, sig);
+            signal_container(containers, record, sig);
           } catch (const Error& e) {
             if (e.kind() != ErrorKind::conflict) {
               throw;

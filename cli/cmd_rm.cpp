@@ -2,7 +2,6 @@
 // `docker rm`; a running one only with `-f`, which kills it first.
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "cli/command.hpp"
 #include "cli/container_control.hpp"
@@ -21,16 +20,7 @@ Action setup_rm(CLI::App& app, const GlobalOptions& global) {
     return for_each_container(
         global, *names, true,
         [&](store::ContainerStore& containers, const store::ContainerRecord& record) {
-          if (record.state.effective().is_running()) {
-            if (!*force) {
-              throw Error(ErrorKind::conflict,
-                          fmt::format("cannot remove container \"/{}\": container is running: "
-                                      "stop the container before removing or force remove",
-                                      record.name));
-            }
-          }
-          kill_and_reap(record);
-          containers.remove(record);
+          std::ignore = remove_container(containers, record, *force);
         });
   };
 }

@@ -17,8 +17,9 @@ Action setup_stop(CLI::App& app, const GlobalOptions& global) {
   app.add_option("containers", *names, "Containers to stop")->required();
   return [&global, names, timeout, signal] {
     return for_each_container(global, *names, true,
-                              [&](store::ContainerStore&, const store::ContainerRecord& record) {
-                                stop_container(record, *timeout, *signal);
+                              [&](store::ContainerStore& containers,
+                                  const store::ContainerRecord& record) {
+                                stop_container(containers, record, *timeout, *signal);
                               });
   };
 }

@@ -20,6 +20,7 @@
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "common/human.hpp"
+#include "common/log.hpp"
 
 namespace strata::cli {
 namespace {
@@ -113,9 +114,13 @@ void prune_containers(store::ContainerStore& containers) {
   std::vector<std::string> deleted;
   for (const store::ContainerRecord& record : containers.list()) {
     if (!record.state.effective().is_running()) {
-      kill_and_reap(record); // a leftover cgroup of a monitor that was killed
-      containers.remove(record);
-      deleted.push_back(record.id);
+      try {
+        if (remove_container(containers, record, false)) {
+          deleted.push_back(record.id);
+        }
+      } catch (const Error& e) { // started meanwhile, or removed by someone else
+        log::debug("prune: container {}: {}", record.short_id(), e.what());
+      }
     }
   }
   if (!deleted.empty()) {

@@ -42,23 +42,46 @@ bool wait_pidfd(int fd, std::chrono::milliseconds timeout) {
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    const int ready = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+    if (left.count() <= 0) {
+      return ::poll(&p, 1, 0) > 0;
+    }
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30)));
     if (ready > 0) {
       return true;
     }
-    if (ready == 0) {
-      return false;
-    }
-    if (errno != EINTR) {
+    if (ready < 0 && errno != EINTR) {
       throw_errno("poll");
     }
   }
 }
 
-void thaw_if_frozen(const store::ContainerRecord& record) {
+// A paused container given a signal that should end it is thawed so it can act on it, and is
+// then running again, in its state too (docker's).
+void thaw_if_frozen(store::ContainerStore& containers, const store::ContainerRecord& record) {
   if (const auto cgroup = runtime::Cgroup::open(cgroup_name(record))) {
     if (cgroup->is_frozen()) {
       cgroup->thaw();
+    }
+  }
+  try {
+    std::ignore = containers.update_state(record.id, [](store::ContainerState& state) {
+      if (state.status == store::ContainerStatus::paused) {
+        state.status = store::ContainerStatus::running;
+      }
+    });
+  } catch (const Error& e) {
+    log::debug("container {}: {}", record.short_id(), e.what()); // it ended meanwhile
+  }
+}
+
+// The cgroup a monitor that was SIGKILLed could not remove.
+void remove_leftover_cgroup(const store::ContainerRecord& record) {
+  if (const auto cgroup = runtime::Cgroup::open(cgroup_name(record))) {
+    try {
+      cgroup->kill_all(SIGKILL);
+      cgroup->destroy();
+    } catch (const Error& e) {
+      log::warn("container {}: remove its cgroup: {}", record.short_id(), e.what());
     }
   }
 }
@@ -93,7 +116,8 @@ void throw_not_running(const store::ContainerRecord& record) {
   throw Error(ErrorKind::conflict, fmt::format("container {} is not running", record.id));
 }
 
-void signal_container(const store::ContainerRecord& record, int sig) {
+void signal_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                      int sig) {
   const store::ContainerState state = record.state.effective();
   if (!state.is_running()) {
     throw_not_running(record);
@@ -106,7 +130,7 @@ void signal_container(const store::ContainerRecord& record, int sig) {
     throw_errno("signal the container");
   }
   if (state.status == store::ContainerStatus::paused && (sig == SIGKILL || sig == SIGTERM)) {
-    thaw_if_frozen(record);
+    thaw_if_frozen(containers, record);
   }
 }
 
@@ -118,8 +142,8 @@ bool wait_for_monitor(const store::ContainerState& state, std::chrono::milliseco
   return !monitor || wait_pidfd(monitor.get(), timeout);
 }
 
-void stop_container(const store::ContainerRecord& record, std::optional<int> timeout,
-                    const std::string& signal) {
+void stop_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                    std::optional<int> timeout, const std::string& signal) {
   const store::ContainerState state = record.state.effective();
   if (!state.is_running()) {
     return;
@@ -136,13 +160,16 @@ void stop_container(const store::ContainerRecord& record, std::optional<int> tim
   if (process) {
     ::syscall(SYS_pidfd_send_signal, process.get(), runtime::parse_signal(name), nullptr, 0);
     if (state.status == store::ContainerStatus::paused) {
-      thaw_if_frozen(record);
+      thaw_if_frozen(containers, record);
     }
-    const auto grace = std::chrono::seconds(std::max(*timeout, 0));
-    if (*timeout < 0 || !wait_pidfd(process.get(), *timeout < 0 ? 24h : grace)) {
+    // -1: wait for as long as it takes, as docker's.
+    const std::chrono::milliseconds grace =
+        *timeout < 0 ? std::chrono::milliseconds(std::chrono::hours(24 * 365 * 100))
+                     : std::chrono::milliseconds(std::chrono::seconds(*timeout));
+    if (!wait_pidfd(process.get(), grace)) {
       log::debug("container {} did not stop after {}s: SIGKILL", record.short_id(), *timeout);
       ::syscall(SYS_pidfd_send_signal, process.get(), SIGKILL, nullptr, 0);
-      thaw_if_frozen(record);
+      thaw_if_frozen(containers, record);
     }
   }
   if (!wait_for_monitor(state, 30s)) {
@@ -151,22 +178,42 @@ void stop_container(const store::ContainerRecord& record, std::optional<int> tim
   }
 }
 
-void kill_and_reap(const store::ContainerRecord& record) {
-  const store::ContainerState state = record.state.effective();
-  if (state.is_running()) {
-    if (const UniqueFd process = open_identity(state.process)) {
+bool remove_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                      bool force) {
+  const store::ContainerState seen = record.state.effective();
+  if (force && seen.is_running()) {
+    if (const UniqueFd process = open_identity(seen.process)) {
       ::syscall(SYS_pidfd_send_signal, process.get(), SIGKILL, nullptr, 0);
     }
-    thaw_if_frozen(record);
-    std::ignore = wait_for_monitor(state, 30s);
+    thaw_if_frozen(containers, record);
+    std::ignore = wait_for_monitor(seen, 30s);
   }
-  if (const auto cgroup = runtime::Cgroup::open(cgroup_name(record))) {
-    try {
-      cgroup->kill_all(SIGKILL);
-      cgroup->destroy();
-    } catch (const Error& e) {
-      log::warn("container {}: remove its cgroup: {}", record.short_id(), e.what());
+  // Decided under the container's lock: a `start` racing this one either finished (and the
+  // container is running: refused) or waits and then finds it gone.
+  const store::FileLock lock = containers.lock_container(record.id);
+  const store::ContainerState stored = containers.read_state(record.id);
+  if (stored.effective().is_running()) {
+    if (!force) {
+      throw Error(ErrorKind::conflict,
+                  fmt::format("cannot remove container \"/{}\": container is running: stop the "
+                              "container before removing or force remove",
+                              record.name));
     }
+    return false; // started again meanwhile
+  }
+  if (stored.is_running()) { // its monitor died: the cgroup may be left
+    remove_leftover_cgroup(record);
+  }
+  // Every `wait` in progress reads the exit first (store/container_store.hpp, wait.lock).
+  std::ignore = containers.wait_lock(record.id, store::LockMode::exclusive);
+  containers.remove(record);
+  return true;
+}
+
+void clean_up_after_dead_monitor(const store::ContainerRecord& record,
+                                 const store::ContainerState& stored) {
+  if (stored.is_running() && !stored.effective().is_running()) {
+    remove_leftover_cgroup(record);
   }
 }
 

@@ -20,22 +20,32 @@ namespace strata::cli {
 [[noreturn]] void throw_not_running(const store::ContainerRecord& record);
 
 // Sends `sig` to the container's PID 1 (thawing a paused container afterwards for SIGKILL and
-// the stop signal, so it can act on it). `Error{conflict}` when it is not running.
-void signal_container(const store::ContainerRecord& record, int sig);
+// SIGTERM, so it can act on it; it is then running again). `Error{conflict}` when it is not
+// running.
+void signal_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                      int sig);
 
 // Waits up to `timeout` for the container's monitor to finish (it records the exit, and with
 // --rm removes the container). True when it did, or was not running.
 bool wait_for_monitor(const store::ContainerState& state, std::chrono::milliseconds timeout);
 
 // `docker stop`: the stop signal (`-s`, else Config.StopSignal, else SIGTERM), then SIGKILL
-// after `timeout` seconds (else Config.StopTimeout, else 10); returns once the exit is recorded.
-// A container that is not running is fine.
-void stop_container(const store::ContainerRecord& record, std::optional<int> timeout,
-                    const std::string& signal);
+// after `timeout` seconds (else Config.StopTimeout, else 10; -1 waits for ever); returns once the
+// exit is recorded. A container that is not running is fine.
+void stop_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                    std::optional<int> timeout, const std::string& signal);
 
-// Kills a running container (SIGKILL to every process of its cgroup), waits for its monitor,
-// and removes a leftover cgroup (a monitor that was SIGKILLed could not).
-void kill_and_reap(const store::ContainerRecord& record);
+// `docker rm [-f]`: with `force` a running container is killed and its exit recorded first;
+// then, under the container's lock, a container (still, or again) running is refused
+// (`Error{conflict}` without `force`, false with it), a dead monitor's cgroup is removed, every
+// `wait` in progress is let finish, and the container is removed (true).
+bool remove_container(store::ContainerStore& containers, const store::ContainerRecord& record,
+                      bool force);
+
+// Before a start: a stored state still "running" whose monitor is dead (SIGKILLed) may have
+// left its cgroup behind; it is removed so the new start can make its own.
+void clean_up_after_dead_monitor(const store::ContainerRecord& record,
+                                 const store::ContainerState& stored);
 
 // docker's bulk commands (stop, kill, rm, pause, ...): `action` on each named container in turn,
 // printing the name as given after each success (`print_names`) and the error after a failure;

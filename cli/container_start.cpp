@@ -3,6 +3,7 @@
 #include "cli/container_start.hpp"
 
 #include "cli/container_config.hpp"
+#include "cli/container_control.hpp"
 #include "cli/error_output.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
@@ -122,6 +123,21 @@ store::ContainerState failed_state(store::ContainerState state, int status,
   return state;
 }
 
+// `--rm` (HostConfig.AutoRemove): after the exit is recorded, and also after a failed start (as
+// moby's containerStart). Every `wait` in progress reads the exit first (wait.lock).
+void remove_if_auto(store::ContainerStore& containers, const store::ContainerRecord& record,
+                    const nlohmann::json& doc) {
+  if (!doc.value("HostConfig", nlohmann::json::object()).value("AutoRemove", false)) {
+    return;
+  }
+  try {
+    std::ignore = containers.wait_lock(record.id, store::LockMode::exclusive);
+    containers.remove(record);
+  } catch (const Error& e) {
+    log::debug("remove {}: {}", record.short_id(), e.what()); // `rm -f` was first
+  }
+}
+
 // Called once the command runs (or failed to start) with 0 or the failure status and message.
 using StartedHook = std::function<void(int status, const std::string& message)>;
 
@@ -139,11 +155,13 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
   runtime::ContainerSpec spec;
   {
     const store::FileLock lock = containers.lock_container(record.id);
-    const store::ContainerState before = containers.read_state(record.id).effective();
+    const store::ContainerState stored = containers.read_state(record.id);
+    const store::ContainerState before = stored.effective();
     if (before.is_running()) {
       started(0, "");
       return 0;
     }
+    clean_up_after_dead_monitor(record, stored);
     try {
       const store::ImageStore images = open_store(global);
       spec = spec_from_config(record, images.root(), images.snapshots());
@@ -154,6 +172,7 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
     } catch (const Error& e) {
       const int status = start_failure_status(e);
       containers.write_state(record.id, failed_state(before, status, e.what()));
+      remove_if_auto(containers, record, doc);
       started(status, e.what());
       return status;
     }
@@ -165,6 +184,7 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
       const int status = failure->status();
       const std::string why = exec_failure_text(spec.args.front(), failure->value);
       containers.write_state(record.id, failed_state(before, status, why));
+      remove_if_auto(containers, record, doc);
       started(status, why);
       return status;
     }
@@ -189,11 +209,7 @@ int supervise(const GlobalOptions& global, const store::ContainerRecord& record,
       state.monitor = {};
       state.finished_at = store::now_rfc3339_nano();
     });
-    if (doc.value("HostConfig", nlohmann::json::object()).value("AutoRemove", false)) {
-      // Every `wait` in progress reads the exit first (container_store.hpp, wait.lock).
-      std::ignore = containers.wait_lock(record.id, store::LockMode::exclusive);
-      containers.remove(containers.load(record.id));
-    }
+    remove_if_auto(containers, record, doc);
   } catch (const Error& e) {
     // `rm -f` removed it meanwhile: nothing left to record.
     log::debug("record the exit of {}: {}", record.short_id(), e.what());

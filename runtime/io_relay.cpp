@@ -45,15 +45,29 @@ void IoRelay::add_input(int from, int to) {
   if (!copy) {
     throw_errno("dup");
   }
-  inputs_.push_back(Input{from, std::move(copy)});
+  // Shared with every duplicate of `to` (a pty master's reader too: `pump` takes EAGAIN).
+  if (::fcntl(copy.get(), F_SETFL, ::fcntl(copy.get(), F_GETFL) | O_NONBLOCK) != 0) {
+    throw_errno("fcntl O_NONBLOCK");
+  }
+  Input input;
+  input.from = from;
+  input.to = std::move(copy);
+  inputs_.push_back(std::move(input));
 }
 
 void IoRelay::add_pollfds(std::vector<pollfd>& fds) const {
   for (const Output& output : outputs_) {
     fds.push_back({output.from ? output.from.get() : -1, POLLIN, 0});
   }
+  // One entry per input: the container's side while something waits for it, else the caller's.
   for (const Input& input : inputs_) {
-    fds.push_back({input.to ? input.from : -1, POLLIN, 0});
+    if (!input.to) {
+      fds.push_back({-1, 0, 0});
+    } else if (!input.pending.empty()) {
+      fds.push_back({input.to.get(), POLLOUT, 0});
+    } else {
+      fds.push_back({input.eof ? -1 : input.from, POLLIN, 0});
+    }
   }
 }
 
@@ -62,6 +76,9 @@ bool IoRelay::pump(Output& output) {
   ssize_t n = ::read(output.from.get(), buffer, sizeof buffer);
   while (n < 0 && errno == EINTR) {
     n = ::read(output.from.get(), buffer, sizeof buffer);
+  }
+  if (n < 0 && errno == EAGAIN) {
+    return true; // a non-blocking pty master (add_input) with nothing yet
   }
   if (n <= 0) { // EOF, or EIO from a pty master whose slave is closed
     output.from = UniqueFd();
@@ -77,19 +94,38 @@ bool IoRelay::pump(Output& output) {
   return true;
 }
 
-void IoRelay::pump_input() {
-  for (Input& input : inputs_) {
-    if (!input.to) {
-      continue;
-    }
-    char buffer[k_chunk];
-    const ssize_t n = ::read(input.from, buffer, sizeof buffer);
+void IoRelay::read_input(Input& input) {
+  char buffer[k_chunk];
+  const ssize_t n = ::read(input.from, buffer, sizeof buffer);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+    return;
+  }
+  if (n <= 0) {
+    input.eof = true;
+  } else {
+    input.pending.append(buffer, static_cast<std::size_t>(n));
+  }
+  flush_input(input);
+}
+
+void IoRelay::flush_input(Input& input) {
+  while (!input.pending.empty()) {
+    const ssize_t n = ::write(input.to.get(), input.pending.data(), input.pending.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n <= 0 || !write_all_to(input.to.get(), buffer, static_cast<std::size_t>(n))) {
-      input.to = UniqueFd(); // EOF: the container sees its stdin close
+    if (n < 0 && errno == EAGAIN) {
+      return; // the container has not read yet: POLLOUT will tell
     }
+    if (n <= 0) { // EPIPE: the container closed its stdin
+      input.to = UniqueFd();
+      input.pending.clear();
+      return;
+    }
+    input.pending.erase(0, static_cast<std::size_t>(n));
+  }
+  if (input.eof) {
+    input.to = UniqueFd(); // the container sees its stdin end
   }
 }
 
@@ -100,12 +136,16 @@ void IoRelay::handle(const pollfd* fds) {
       pump(output);
     }
   }
-  bool input_ready = false;
-  for (std::size_t j = 0; j < inputs_.size(); ++j) {
-    input_ready = input_ready || (fds[i++].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
-  }
-  if (input_ready) {
-    pump_input();
+  for (Input& input : inputs_) {
+    const pollfd& p = fds[i++];
+    if (!input.to || (p.revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) == 0) {
+      continue;
+    }
+    if ((p.events & POLLOUT) != 0) {
+      flush_input(input);
+    } else {
+      read_input(input);
+    }
   }
 }
 

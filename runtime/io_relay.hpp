@@ -6,13 +6,15 @@
 //
 // Ownership: the relay owns the container-side ends it is given and closes them; the caller's
 // descriptors (0, 1, 2) are never closed. A destination that fails (EPIPE: `strata run … | head`)
-// is dropped and the stream keeps going to the log; stdin's EOF closes the container's stdin.
+// is dropped and the stream keeps going to the log; stdin's EOF closes the container's stdin
+// once what was read is written.
 
 #include "common/unique_fd.hpp"
 #include "runtime/container_log.hpp"
 
 #include <poll.h>
 
+#include <string>
 #include <vector>
 
 namespace strata::runtime {
@@ -49,13 +51,19 @@ private:
     int to = -1;
     LogStream stream = LogStream::stdout_stream;
   };
+  // The container's side is non-blocking: what it does not take yet waits in `pending` while
+  // the caller's side is not read, so a container that does not read its stdin while it fills
+  // its stdout (`… | strata run -i busybox cat`) never deadlocks the one relay thread.
   struct Input {
     int from = -1;
     UniqueFd to;
+    std::string pending;
+    bool eof = false; // `from` ended: `to` closes once `pending` is written
   };
   // Reads one chunk; false at EOF or error (the output is then closed).
   bool pump(Output& output);
-  void pump_input();
+  void read_input(Input& input);
+  void flush_input(Input& input);
 
   std::vector<Output> outputs_;
   std::vector<Input> inputs_;

@@ -180,6 +180,8 @@ void destroy_cgroup(const std::optional<Cgroup>& cgroup) noexcept {
       cgroup->destroy();
     } catch (const Error& e) {
       log::warn("remove cgroup: {}", e.what());
+    } catch (...) { // noexcept: bad_alloc is not worth a terminate here
+      log::warn("remove cgroup: out of memory");
     }
   }
 }

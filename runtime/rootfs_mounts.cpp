@@ -86,7 +86,9 @@ ChildFailure apply_one(int root_fd, const PlannedMount& m) noexcept {
       return f;
     }
   }
-  const UniqueFd target(open_in_root_fd(root_fd, m.prefixes.back().c_str(), O_PATH | O_NOFOLLOW));
+  // A symlink as the last component is followed (in-root), as runc does: `--tmpfs /var/run` on
+  // an image whose /var/run -> /run mounts on /run.
+  const UniqueFd target(open_in_root_fd(root_fd, m.prefixes.back().c_str(), O_PATH));
   if (target.get() < 0) {
     return fail_mount();
   }

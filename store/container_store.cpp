@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 
 namespace strata::store {
@@ -164,6 +165,18 @@ std::optional<std::pair<std::uint64_t, bool>> read_stat(pid_t pid) {
     ++pos;
   }
   return std::make_pair(std::strtoull(text.c_str() + pos, nullptr, 10), state == 'Z');
+}
+
+constexpr std::chrono::seconds k_stale_age{60};
+
+// Whether `path` (not followed) was last changed more than `age` ago.
+bool older_than(const std::string& path, std::chrono::seconds age) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return false;
+  }
+  return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) >
+         age;
 }
 
 // summary.json: config.json's keys a listing needs, in the same shape (container_store.hpp).
@@ -594,9 +607,11 @@ std::vector<ContainerRecord> ContainerStore::users_of(const std::string& image_i
 }
 
 void ContainerStore::remove_stale() {
+  // Only what is a minute old: a creation between its mkdir and its lock, or a name claimed a
+  // moment ago, must not be taken for the remains of a killed one.
   for (const std::string& entry : list_directory(dir_)) {
     const std::string path = dir_ + "/" + entry;
-    if (entry.starts_with(".new-")) {
+    if (entry.starts_with(".new-") && older_than(path, k_stale_age)) {
       if (auto lock = FileLock::try_lock(path + "/lock", LockMode::exclusive)) {
         remove_tree(path);
       }
@@ -605,10 +620,12 @@ void ContainerStore::remove_stale() {
     }
   }
   for (const std::string& name : list_directory(dir_ + "/names")) {
-    const std::string target = read_link(dir_ + "/names/" + name);
-    if (!is_container_id(target) ||
-        (!exists(dir_ + "/.new-" + target) && !exists(dir_ + "/" + target))) { // see claim_name
-      ::unlink((dir_ + "/names/" + name).c_str());
+    const std::string link = dir_ + "/names/" + name;
+    const std::string target = read_link(link);
+    if (older_than(link, k_stale_age) &&
+        (!is_container_id(target) ||
+         (!exists(dir_ + "/.new-" + target) && !exists(dir_ + "/" + target)))) { // see claim_name
+      ::unlink(link.c_str());
     }
   }
 }

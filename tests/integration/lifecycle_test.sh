@@ -107,6 +107,14 @@ check "its exit code before it is removed" -- grep -qx 6 "$work/out"
 for _ in $(seq 50); do [ -e "$STRATA_ROOT/containers/names/waited" ] || break; sleep 0.1; done
 check "then removed" -- test ! -e "$STRATA_ROOT/containers/names/waited"
 
+expect 127 "run --rm of a missing command" -- s run --rm --name failed busybox no-such-command
+check "--rm removes a container that failed to start" -- test ! -e "$STRATA_ROOT/containers/names/failed"
+s run -d --name forever busybox sh -c 'trap "sleep 1; exit 5" TERM; while true; do sleep 0.1; done' >/dev/null
+sleep 0.3
+expect 0 "stop -t -1 waits for as long as it takes" -- s stop -t -1 forever
+expect 0 "wait" -- s wait forever
+check "ended by its own handler, not SIGKILL" -- grep -qx 5 "$work/out"
+
 # Mounts and environment.
 mkdir -p "$work/vol"; echo host-file >"$work/vol/in"
 expect 0 "-v rw" -- s run --rm -v "$work/vol:/data" busybox sh -c 'cat /data/in; echo from-ctr >/data/out'
@@ -147,6 +155,10 @@ expect 1 "kill of a container whose monitor died" -- s kill orphan
 contains "is not running" "not reported as running"
 expect 0 "wait reports the monitor's death" -- s wait orphan
 check "exit 255" -- grep -qx 255 "$work/out"
+expect 0 "start again after the monitor's death (its cgroup was left)" -- s start orphan
+check "running again" -- test "$(state "$orphan")" = running
+expect 0 "rm -f" -- s kill orphan
+expect 0 "wait" -- s wait orphan
 expect 0 "rm without -f" -- s rm orphan
 check "no orphan cgroup" -- test ! -e /sys/fs/cgroup/pids/strata/"$orphan" -a ! -e /sys/fs/cgroup/strata/"$orphan"
 

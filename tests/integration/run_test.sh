@@ -102,6 +102,8 @@ expect 0 "flags after the image" -- run busybox ls -d /bin
 check "-d belongs to ls" -- grep -qx /bin "$work/out"
 expect 0 "-i passes stdin" -- sh -c "echo piped | '$STRATA' run --rm -i busybox cat"
 check "stdin reached the container" -- grep -qx piped "$work/out"
+head -c 10000000 /dev/urandom >"$work/big"
+expect 0 "-i with 10 MB while the container writes as much (no deadlock)" -- sh -c "timeout 60 '$STRATA' run --rm -i busybox cat <'$work/big' | cmp - '$work/big'"
 expect 0 "stdin is /dev/null without -i" -- sh -c "echo piped | '$STRATA' run --rm busybox cat"
 check "nothing read" -- test ! -s "$work/out"
 expect 0 "-t gives a terminal" -- run --rm -t busybox sh -c 'test -t 0 && test -t 1 && test -t 2 && echo tty-yes'

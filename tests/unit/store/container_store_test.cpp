@@ -3,6 +3,7 @@
 // and `effective()` for a dead monitor, removal, the chains gc must keep, and the stale-file sweep.
 #include "store/container_store.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -455,11 +456,25 @@ TEST_F(ContainerStoreTest, RemoveStaleSweepsDeadCreationsAndNames) {
   ASSERT_EQ(::symlink(std::string(64, 'e').c_str(), (store_.dir() + "/names/busy").c_str()), 0);
   ASSERT_EQ(::symlink(std::string(64, '9').c_str(), (store_.dir() + "/names/gone").c_str()), 0);
   ASSERT_EQ(::symlink("garbage", (store_.dir() + "/names/junk").c_str()), 0);
+  // What is under a minute old may be a creation between its steps: kept.
+  const std::string young = store_.dir() + "/.new-" + std::string(64, 'a');
+  ASSERT_EQ(::mkdir(young.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(std::string(64, '8').c_str(), (store_.dir() + "/names/fresh").c_str()), 0);
+  const auto age = [](const std::string& path) { // two minutes ago, the link itself
+    const timespec old{::time(nullptr) - 120, 0};
+    const timespec times[2] = {old, old};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
+  };
+  for (const std::string& path : {dead, busy, store_.dir() + "/names/busy",
+                                  store_.dir() + "/names/gone", store_.dir() + "/names/junk"}) {
+    age(path);
+  }
   store_.remove_stale();
   EXPECT_FALSE(exists(dead));
   EXPECT_FALSE(exists(removing));
   EXPECT_TRUE(exists(busy));
-  EXPECT_EQ(entries(store_.dir() + "/names"), (std::vector<std::string>{"busy", "live"}));
+  EXPECT_TRUE(exists(young));
+  EXPECT_EQ(entries(store_.dir() + "/names"), (std::vector<std::string>{"busy", "fresh", "live"}));
   EXPECT_EQ(store_.resolve("live").id, live.id);
 }
 
