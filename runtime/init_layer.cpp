@@ -22,17 +22,32 @@ namespace {
 
 enum class Top { absent, directory, other };
 
-// What the merged rootfs has at `name` (a top-level name or "etc"), from the lower dirs, top first.
-Top top_entry(const std::vector<std::string>& lower_dirs, const std::string& name) {
+Top kind_of(const struct stat& st) {
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+    return Top::absent; // an overlay whiteout hides the lower ones
+  }
+  return S_ISDIR(st.st_mode) ? Top::directory : Top::other;
+}
+
+// What the merged rootfs has at `parent/name` (`parent` empty for a top-level name), from the
+// lower dirs, top first. A layer whose `parent` is not a directory hides the layers below (and
+// is never followed: a symlinked /etc in an image must not make strata look at the host's).
+Top top_entry(const std::vector<std::string>& lower_dirs, const std::string& parent,
+              const std::string& name) {
   for (const std::string& lower : lower_dirs) {
     struct stat st {};
-    if (::lstat((lower + "/" + name).c_str(), &st) != 0) {
-      continue;
+    if (!parent.empty()) {
+      if (::lstat((lower + "/" + parent).c_str(), &st) != 0) {
+        continue;
+      }
+      if (kind_of(st) != Top::directory) {
+        return Top::absent;
+      }
     }
-    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-      return Top::absent; // an overlay whiteout hides the lower ones
+    const std::string path = lower + "/" + (parent.empty() ? name : parent + "/" + name);
+    if (::lstat(path.c_str(), &st) == 0) {
+      return kind_of(st);
     }
-    return S_ISDIR(st.st_mode) ? Top::directory : Top::other;
   }
   return Top::absent;
 }
@@ -56,16 +71,16 @@ void make_file(const std::string& path) {
 void make_init_layer(const std::string& dir, const std::vector<std::string>& lower_dirs) {
   make_dir(dir);
   for (const char* name : {"dev", "proc", "sys"}) {
-    if (top_entry(lower_dirs, name) != Top::other) {
+    if (top_entry(lower_dirs, "", name) != Top::other) {
       make_dir(dir + "/" + name);
     }
   }
-  if (top_entry(lower_dirs, "etc") == Top::other) {
+  if (top_entry(lower_dirs, "", "etc") == Top::other) {
     return;
   }
   make_dir(dir + "/etc");
   for (const char* name : {"hosts", "hostname", "resolv.conf"}) {
-    const Top top = top_entry(lower_dirs, std::string("etc/") + name);
+    const Top top = top_entry(lower_dirs, "etc", name);
     if (top != Top::directory) { // a symlink is replaced by the bind target, as rootfs.cpp does
       make_file(dir + "/etc/" + name);
     }
