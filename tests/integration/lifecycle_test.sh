@@ -14,6 +14,13 @@ import_busybox busybox:latest >/dev/null || skip "cannot import busybox"
 
 s() { "$STRATA" "$@"; }
 state() { sed -n 's/.*"Status":"\([a-z]*\)".*/\1/p' "$STRATA_ROOT/containers/$1/state.json"; }
+# Waits (up to 10 s) until the container NAME created /ready in its upper dir (its handlers set).
+wait_ready() {
+  local id
+  id=$(readlink "$STRATA_ROOT/containers/names/$1")
+  for _ in $(seq 100); do [ -e "$STRATA_ROOT/containers/$id/upper/ready" ] && return 0; sleep 0.1; done
+  return 1
+}
 monitor_pid() { sed -n 's/.*"Monitor":{"Pid":\([0-9]*\).*/\1/p' "$STRATA_ROOT/containers/$1/state.json"; }
 
 # create / start -a: nothing runs until start.
@@ -41,8 +48,8 @@ expect 0 "run -d" -- timeout 10 "$STRATA" run -d --name bg busybox sh -c 'echo t
 bg=$(cat "$work/out")
 check "run -d prints the ID" -- grep -qxE '[0-9a-f]{64}' "$work/out"
 check "running" -- test "$(state "$bg")" = running
-sleep 0.3
 log="$STRATA_ROOT/containers/$bg/$bg-json.log"
+for _ in $(seq 100); do grep -q to-err "$log" 2>/dev/null && break; sleep 0.1; done
 check "stdout logged" -- grep -q '"log":"to-out\\n","stream":"stdout"' "$log"
 check "stderr logged" -- grep -q '"log":"to-err\\n","stream":"stderr"' "$log"
 expect 0 "system df" -- s system df
@@ -57,8 +64,8 @@ expect 1 "kill of a stopped container" -- s kill bg
 contains "is not running" "docker's message"
 
 # stop: the stop signal, the grace period (-t), SIGKILL.
-s run -d --name term busybox sh -c 'trap "exit 143" TERM; while true; do sleep 0.1; done' >/dev/null
-sleep 0.3
+s run -d --name term busybox sh -c 'trap "exit 143" TERM; touch /ready; while true; do sleep 0.1; done' >/dev/null
+wait_ready term
 expect 0 "stop" -- s stop term
 expect 0 "wait" -- s wait term
 check "143 after stop (its SIGTERM handler ran)" -- grep -qx 143 "$work/out"
@@ -69,8 +76,8 @@ elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 check "stop waited about 1 s (${elapsed} ms)" -- test "$elapsed" -ge 900 -a "$elapsed" -lt 5000
 expect 0 "wait" -- s wait stubborn
 check "137 after the grace period" -- grep -qx 137 "$work/out"
-s run -d --name custom --stop-signal USR1 busybox sh -c 'trap "exit 10" USR1; while true; do sleep 0.1; done' >/dev/null
-sleep 0.3
+s run -d --name custom --stop-signal USR1 busybox sh -c 'trap "exit 10" USR1; touch /ready; while true; do sleep 0.1; done' >/dev/null
+wait_ready custom
 expect 0 "stop with --stop-signal" -- s stop custom
 expect 0 "wait" -- s wait custom
 check "the stop signal was USR1" -- grep -qx 10 "$work/out"
@@ -82,12 +89,12 @@ count() { cat "$STRATA_ROOT/containers/$counter/upper/count"; }
 sleep 0.5
 expect 0 "pause" -- s pause counter
 check "paused state" -- test "$(state "$counter")" = paused
-a=$(count); sleep 0.5; b=$(count)
+a=$(count); sleep 1; b=$(count)
 check "frozen: $a = $b" -- test "$a" = "$b"
 expect 1 "pause twice" -- s pause counter
 contains "already paused" "docker's message"
 expect 0 "unpause" -- s unpause counter
-sleep 0.5; c=$(count)
+sleep 1; c=$(count)
 check "resumed: $c > $b" -- test "$c" -gt "$b"
 expect 1 "unpause of a running container" -- s unpause counter
 s pause counter >/dev/null
@@ -109,8 +116,8 @@ check "then removed" -- test ! -e "$STRATA_ROOT/containers/names/waited"
 
 expect 127 "run --rm of a missing command" -- s run --rm --name failed busybox no-such-command
 check "--rm removes a container that failed to start" -- test ! -e "$STRATA_ROOT/containers/names/failed"
-s run -d --name forever busybox sh -c 'trap "sleep 1; exit 5" TERM; while true; do sleep 0.1; done' >/dev/null
-sleep 0.3
+s run -d --name forever busybox sh -c 'trap "sleep 1; exit 5" TERM; touch /ready; while true; do sleep 0.1; done' >/dev/null
+wait_ready forever
 expect 0 "stop -t -1 waits for as long as it takes" -- s stop -t -1 forever
 expect 0 "wait" -- s wait forever
 check "ended by its own handler, not SIGKILL" -- grep -qx 5 "$work/out"
