@@ -77,13 +77,13 @@ int run_df(const GlobalOptions& global, const std::string& format) {
     } catch (const Error&) {
     }
   }
-  auto row = [](const char* type, std::size_t total, std::size_t active, std::uint64_t bytes,
+  auto row = [](const char* type, std::size_t total, std::size_t in_use, std::uint64_t bytes,
                 std::uint64_t free) {
     const std::string percent =
         bytes == 0 ? "" : fmt::format(" ({}%)", free * 100 / std::max<std::uint64_t>(bytes, 1));
     return nlohmann::json{{"Type", type},
                           {"TotalCount", std::to_string(total)},
-                          {"Active", std::to_string(active)},
+                          {"Active", std::to_string(in_use)},
                           {"Size", human_size(static_cast<std::int64_t>(bytes))},
                           {"Reclaimable", human_size(static_cast<std::int64_t>(free)) + percent}};
   };
