@@ -111,12 +111,16 @@ protected:
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline && pid1_ == 0) {
-      if (const std::optional<Cgroup> cgroup = Cgroup::open(cgroup_name_)) {
-        for (const pid_t pid : cgroup->pids()) {
-          if (slurp(fmt::format("/proc/{}/cmdline", pid)) == k_sleep_cmdline) {
-            pid1_ = pid;
+      // The cgroup's hierarchies appear one by one: one that is not there yet is "not yet".
+      try {
+        if (const std::optional<Cgroup> cgroup = Cgroup::open(cgroup_name_)) {
+          for (const pid_t pid : cgroup->pids()) {
+            if (slurp(fmt::format("/proc/{}/cmdline", pid)) == k_sleep_cmdline) {
+              pid1_ = pid;
+            }
           }
         }
+      } catch (const Error&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
