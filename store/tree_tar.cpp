@@ -19,7 +19,8 @@ TreeTarStats write_tree_tar(int source_dir_fd, const ByteSink& sink) {
   // `none` hands the tar through unchanged; TarStream's diff-ID hashing is the one cost left.
   const auto out = make_compressor(Compression::none, std::nullopt, sink);
   TarStream tar(*out);
-  const LayerWriteOptions options{.compression = Compression::none};
+  LayerWriteOptions options;
+  options.compression = Compression::none;
   TreeWalker walker(tar, options);
   walker.walk(source_dir_fd);
   tar.close();
