@@ -24,13 +24,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/env_file.hpp"
 #include "cli/error_output.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
@@ -109,47 +109,6 @@ std::optional<std::string> with_caller_value(const std::string& key) {
     return key + "=" + value;
   }
   return std::nullopt;
-}
-
-bool has_space(std::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](unsigned char c) { return std::isspace(c) != 0; });
-}
-
-// docker's env-file format: one KEY=VALUE per line (leading whitespace dropped, the value kept
-// as written), `#` comments and blank lines skipped, a bare KEY takes the caller's value.
-std::vector<std::string> read_env_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw_errno("open", path);
-  }
-  std::vector<std::string> entries;
-  std::string line;
-  for (bool first = true; std::getline(in, line); first = false) {
-    if (first && line.starts_with("\xEF\xBB\xBF")) {
-      line.erase(0, 3);
-    }
-    line.erase(0, line.find_first_not_of(" \t\r\n\v\f"));
-    if (line.empty() || line.front() == '#') {
-      continue;
-    }
-    const std::size_t eq = line.find('=');
-    const std::string key = line.substr(0, eq);
-    if (eq == 0) {
-      throw Error(ErrorKind::usage, fmt::format("no variable name on line '{}'", line));
-    }
-    if (has_space(key)) {
-      throw Error(
-          ErrorKind::usage,
-          fmt::format("poorly formatted environment: variable '{}' contains whitespaces", key));
-    }
-    if (eq != std::string::npos) {
-      entries.push_back(line);
-    } else if (std::optional<std::string> entry = with_caller_value(key)) {
-      entries.push_back(*entry);
-    }
-  }
-  return entries;
 }
 
 // dockerd's `CreateDaemonEnvironment` + `ReplaceOrAppendEnvValues`: PATH and HOSTNAME, TERM with

@@ -2,6 +2,7 @@
 
 #include "cli/container_config.hpp"
 
+#include "cli/env_file.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "common/file_util.hpp"
@@ -60,39 +61,6 @@ void add_user_env(std::vector<std::string>& env, const std::string& entry) {
   } else if (const char* value = std::getenv(entry.c_str()); value != nullptr) {
     set_env(env, entry + "=" + value);
   }
-}
-
-// docker's --env-file: KEY=VAL lines, '#' comments, blank lines skipped, a bare KEY takes the
-// caller's value; a key with whitespace is an error.
-std::vector<std::string> read_env_file(const std::string& path) {
-  const std::string text = read_file(path, 1 << 20);
-  std::vector<std::string> entries;
-  std::size_t start = 0;
-  int line_number = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    const auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') {
-      continue;
-    }
-    line.erase(0, first);
-    const std::string key = line.substr(0, line.find('='));
-    if (key.empty() || key.find_first_of(" \t") != std::string::npos) {
-      throw Error(ErrorKind::usage, fmt::format("{}:{}: variable '{}' contains whitespaces", path,
-                                                line_number, key));
-    }
-    entries.push_back(line);
-  }
-  return entries;
 }
 
 // dockerd's order: PATH and HOSTNAME first, then the image's Env, then --env-file, then -e.

@@ -137,6 +137,11 @@ contains "noexec" "docker's default options"
 printf '# comment\nA=1\n\nB=two words\n' >"$work/env"
 expect 0 "--env-file" -- s run --rm --env-file "$work/env" -e A=3 busybox sh -c 'echo "$A/$B"'
 check "-e after --env-file wins" -- grep -qx "3/two words" "$work/out"
+printf 'OK=1\nBAD KEY=2\n' >"$work/bad.env"
+before=$(ls "$STRATA_ROOT/containers" | wc -l)
+expect 125 "--env-file with a bad name" -- s create --env-file "$work/bad.env" busybox true
+contains "bad.env:2: poorly formatted environment: variable 'BAD KEY' contains whitespaces" "file, line and docker's words"
+check "no container made" -- test "$(ls "$STRATA_ROOT/containers" | wc -l)" -eq "$before"
 expect 0 "--label" -- s create --name labelled --label team=core busybox true
 check "the label is in the config" -- grep -q '"team":"core"' "$STRATA_ROOT/containers/$(cat "$work/out")/config.json"
 s rm labelled >/dev/null
