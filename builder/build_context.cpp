@@ -1,0 +1,265 @@
+#include "builder/build_context.hpp"
+
+#include "builder/context_walk.hpp"
+#include "common/error.hpp"
+#include "common/file_util.hpp"
+#include "common/in_root.hpp"
+#include "store/sha256.hpp"
+
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace strata::builder {
+namespace {
+
+using detail::join_rel;
+using detail::ResolvedPath;
+
+// An ignore file is small; a huge one is a mistake, not something to allocate for.
+constexpr std::size_t k_max_ignore_file = 16UL * 1024 * 1024;
+
+// A source cleaned as BuildKit does: rooted, `..` stopped at the root, then made relative.
+std::string clean_source(std::string_view source) {
+  std::string cleaned = parser::clean_path(fmt::format("/{}", source));
+  cleaned.erase(0, 1);
+  return cleaned.empty() ? "." : cleaned;
+}
+
+std::vector<std::string> split(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    if (slash > start) {
+      parts.emplace_back(path.substr(start, slash - start));
+    }
+    start = slash + 1;
+  }
+  return parts;
+}
+
+// Expands one wildcard source, as fsutil's `ResolveWildcards` walks: below the directory the
+// non-wildcard prefix names, each remaining component is matched against sorted entry names;
+// only real directories (not symlinks) are descended into before the last component.
+struct WildcardExpander {
+  const SourceTree& tree;
+  const parser::PatternMatcher* excludes;
+  const std::vector<std::string>& components;
+  std::vector<SourceMatch>& out;
+
+  void expand(int dir_fd, std::size_t index, const std::string& written,
+              const std::string& canonical) {
+    auto names = list_directory(dir_fd, canonical);
+    std::sort(names.begin(), names.end());
+    const bool last = index + 1 == components.size();
+    for (const auto& name : names) {
+      if (!go_path_match(components[index], name)) {
+        continue;
+      }
+      struct stat st {};
+      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        continue; // gone meanwhile
+      }
+      const std::string entry_written = join_rel(written, name);
+      const std::string entry_canonical = join_rel(canonical, name);
+      if (detail::is_ignored(tree.ignore, entry_canonical, st)) {
+        continue;
+      }
+      if (last) {
+        add_candidate(entry_written, st);
+      } else if (S_ISDIR(st.st_mode)) {
+        const UniqueFd sub(
+            ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub) {
+          throw_errno("open", entry_canonical);
+        }
+        expand(sub.get(), index + 1, entry_written, entry_canonical);
+      }
+    }
+  }
+
+  void add_candidate(const std::string& written, const struct stat& st) {
+    if (excludes != nullptr && excludes->matches_or_parent_matches(written)) {
+      return;
+    }
+    bool is_dir = S_ISDIR(st.st_mode);
+    if (S_ISLNK(st.st_mode)) {
+      const auto target = detail::resolve_canonical(tree.root_fd, written);
+      if (!target || detail::is_ignored(tree.ignore, target->canonical, target->st)) {
+        return; // dangling in the context as transferred
+      }
+      is_dir = S_ISDIR(target->st.st_mode);
+    }
+    out.push_back(SourceMatch{written, is_dir});
+  }
+};
+
+void expand_wildcard(const SourceTree& tree, const parser::PatternMatcher* excludes,
+                     const std::string& source, std::vector<SourceMatch>& out) {
+  const auto components = split(source);
+  std::size_t first = 0;
+  while (first < components.size() && !has_wildcards(components[first])) {
+    ++first;
+  }
+  std::string prefix = ".";
+  for (std::size_t i = 0; i < first; ++i) {
+    prefix = join_rel(prefix, components[i]);
+  }
+  const auto dir = detail::resolve_canonical(tree.root_fd, prefix);
+  if (!dir || !S_ISDIR(dir->st.st_mode) ||
+      detail::is_ignored(tree.ignore, dir->canonical, dir->st)) {
+    return;
+  }
+  const UniqueFd fd =
+      open_in_root(tree.root_fd, dir->canonical, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  const std::vector<std::string> rest(components.begin() + static_cast<std::ptrdiff_t>(first),
+                                      components.end());
+  WildcardExpander expander{tree, excludes, rest, out};
+  expander.expand(fd.get(), 0, prefix, dir->canonical);
+}
+
+// Resolves a match again (see `SourceMatch`), throwing BuildKit's not-found error if it went.
+ResolvedPath resolve_match(const SourceTree& tree, const SourceMatch& match) {
+  auto resolved = detail::resolve_canonical(tree.root_fd, match.path);
+  if (!resolved || detail::is_ignored(tree.ignore, resolved->canonical, resolved->st)) {
+    detail::throw_source_not_found(tree, match.path);
+  }
+  return std::move(*resolved);
+}
+
+char type_letter(mode_t mode) {
+  if (S_ISREG(mode)) {
+    return 'f';
+  }
+  if (S_ISDIR(mode)) {
+    return 'd';
+  }
+  if (S_ISLNK(mode)) {
+    return 'l';
+  }
+  return 'o';
+}
+
+// One entry's record, minus the content digest of a regular file (filled in later, in parallel).
+struct DigestRecord {
+  std::string text;
+  std::string file_to_hash; // root-relative canonical path; empty unless a regular file
+};
+
+} // namespace
+
+parser::PatternMatcher read_context_ignore(int context_fd, const std::string& dockerfile_path) {
+  std::vector<std::string> candidates;
+  if (!dockerfile_path.empty() && dockerfile_path != "-") {
+    candidates.push_back(dockerfile_path + ".dockerignore");
+  }
+  candidates.emplace_back(".dockerignore");
+  for (const auto& candidate : candidates) {
+    std::string text;
+    if (candidate.starts_with('/')) {
+      // An absolute Dockerfile path is the user's own command-line input, outside the context.
+      const UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+          continue;
+        }
+        throw_errno("open", candidate);
+      }
+      text = read_fd(fd.get(), candidate, k_max_ignore_file);
+    } else {
+      UniqueFd fd;
+      try {
+        fd = open_in_root(context_fd, candidate, O_RDONLY);
+      } catch (const Error& e) {
+        if (e.sys_errno() == ENOENT || e.sys_errno() == ENOTDIR) {
+          continue;
+        }
+        throw;
+      }
+      text = read_fd(fd.get(), candidate, k_max_ignore_file);
+    }
+    try {
+      return parser::PatternMatcher(parser::read_ignore_file(text));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::parse, fmt::format("{}: {}", candidate, e.message()));
+    }
+  }
+  return parser::PatternMatcher({});
+}
+
+std::vector<SourceMatch> match_sources(const SourceTree& tree,
+                                       const std::vector<std::string>& sources,
+                                       const std::vector<std::string>& excludes) {
+  const auto exclude = detail::exclude_matcher(excludes);
+  const parser::PatternMatcher* exclude_ptr = exclude ? &*exclude : nullptr;
+  std::vector<SourceMatch> out;
+  for (const auto& raw : sources) {
+    const std::string source = clean_source(raw);
+    if (has_wildcards(source)) {
+      expand_wildcard(tree, exclude_ptr, source, out);
+      continue;
+    }
+    const ResolvedPath resolved = resolve_match(tree, SourceMatch{source, false});
+    out.push_back(SourceMatch{source, S_ISDIR(resolved.st.st_mode)});
+  }
+  if (out.empty() && !sources.empty()) {
+    // Only reachable when every source is a wildcard: a plain source is found or throws.
+    throw Error(ErrorKind::not_found, "no source files were specified");
+  }
+  return out;
+}
+
+store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMatch>& matches,
+                             const std::vector<std::string>& excludes,
+                             std::vector<std::string>* read_paths) {
+  const auto exclude = detail::exclude_matcher(excludes);
+  std::vector<DigestRecord> records;
+  for (const auto& match : matches) {
+    records.push_back({fmt::format("M{}{}", match.path, '\0'), {}});
+    const ResolvedPath resolved = resolve_match(tree, match);
+    for (auto& entry : detail::list_match(tree, resolved, exclude ? &*exclude : nullptr)) {
+      const mode_t mode = entry.st.st_mode;
+      DigestRecord record;
+      record.text = fmt::format("{}{}{}{}{:o}{}{}{}{}{}", entry.rel, '\0', type_letter(mode),
+                                '\0', mode & 07777, '\0', entry.st.st_uid, '\0', entry.st.st_gid,
+                                '\0');
+      if (S_ISLNK(mode)) {
+        record.text += entry.link_target;
+      } else if (S_ISREG(mode)) {
+        record.file_to_hash = entry.root_rel;
+      }
+      if (read_paths != nullptr && (S_ISLNK(mode) || S_ISREG(mode))) {
+        read_paths->push_back(entry.root_rel);
+      }
+      records.push_back(std::move(record));
+    }
+  }
+  // Contents are the expensive part: hash them in parallel; each task writes only its record.
+  tbb::parallel_for(std::size_t{0}, records.size(), [&](std::size_t i) {
+    DigestRecord& record = records[i];
+    if (record.file_to_hash.empty()) {
+      return;
+    }
+    const UniqueFd fd = detail::open_regular(tree.root_fd, record.file_to_hash);
+    record.text += store::sha256_of_fd(fd.get(), record.file_to_hash).str();
+  });
+  store::Sha256 hash;
+  hash.update(std::string_view("strata-copy-sources-v1\n"));
+  for (const auto& record : records) {
+    hash.update(record.text);
+    hash.update(std::string_view("\n"));
+  }
+  return hash.finish();
+}
+
+} // namespace strata::builder
