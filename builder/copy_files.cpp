@@ -167,8 +167,14 @@ public:
     // Directory fds along the current pre-order path: stack[i] is entries' dir at depth i.
     std::vector<std::pair<std::string, UniqueFd>> stack;
     std::vector<std::pair<std::string, const WalkEntry*>> created_dirs;
+    // The root of a tree has no meaningful mode of its own (a context directory is often 0700
+    // on the host): a destination made for it is 0755, as BuildKit's snapshot root is.
+    WalkEntry top_entry = entries.front();
+    if (top_entry.root_rel == ".") {
+      top_entry.st.st_mode = S_IFDIR | 0755;
+    }
     if (created) {
-      created_dirs.emplace_back(".", &entries.front());
+      created_dirs.emplace_back(".", &top_entry);
     }
     stack.emplace_back("", std::move(top));
     for (std::size_t i = 1; i < entries.size(); ++i) {
@@ -176,9 +182,10 @@ public:
       const std::string parent_rel = entry.rel.rfind('/') == std::string::npos
                                          ? std::string()
                                          : entry.rel.substr(0, entry.rel.rfind('/'));
-      while (stack.back().first != parent_rel) {
+      while (stack.size() > 1 && stack.back().first != parent_rel) {
         stack.pop_back();
       }
+      STRATA_CHECK(stack.back().first == parent_rel); // `list_match` lists parents first
       const std::string label = shown(join_rel(target, entry.rel));
       if (S_ISDIR(entry.st.st_mode)) {
         auto [fd, made] = enter_dir(stack.back().second.get(), base_of(entry.rel), label);

@@ -422,5 +422,58 @@ TEST(BuildContext, SourceSymlinkIsCopiedAsALink) {
   EXPECT_EQ(dest.read("follow/rel"), "t");
 }
 
+TEST(BuildContext, CopyContextRootHonoursIgnoreAndReinclusion) {
+  Tree ctx;
+  Tree dest;
+  ctx.file(".dockerignore", "build\n!build/keep\nsecret*\n");
+  ctx.file("build/drop.o", "d");
+  ctx.file("build/keep", "k");
+  ctx.file("secret.key", "s");
+  ctx.file("src/main.c", "m");
+  ctx.file("Dockerfile", "FROM x");
+  const auto ignore = read_context_ignore(ctx.fd(), "Dockerfile");
+  const SourceTree tree{ctx.fd(), &ignore, "context"};
+  // `build` is ignored, but an exception puts `build/keep` back, so it is there.
+  const auto m = match_sources(tree, {".", "build"}, {});
+  ASSERT_EQ(m.size(), 2U);
+  copy_sources(tree, {m[0]}, {}, dest.fd(), "/app", {});
+  EXPECT_EQ(dest.read("app/src/main.c"), "m");
+  EXPECT_EQ(dest.read("app/build/keep"), "k");
+  EXPECT_FALSE(dest.exists("app/build/drop.o"));
+  EXPECT_FALSE(dest.exists("app/secret.key"));
+  EXPECT_EQ(dest.lstat("app").st_mode & 07777, 0755U);
+  EXPECT_THROW(std::ignore = match_sources(tree, {"secret.key"}, {}), Error);
+  EXPECT_THROW(std::ignore = match_sources(tree, {"build/drop.o"}, {}), Error);
+  // A link in the context to an ignored file leads nowhere.
+  ctx.link("to_secret", "secret.key");
+  EXPECT_THROW(std::ignore = match_sources(tree, {"to_secret"}, {}), Error);
+}
+
+TEST(BuildContext, DirectoryOntoAFileFails) {
+  Tree ctx;
+  Tree dest;
+  ctx.file("d/a", "a");
+  dest.file("f", "x");
+  try {
+    copy(ctx, dest, {"d"}, "/f");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("/f"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dest.read("f"), "x");
+}
+
+TEST(BuildContext, ReadPathsListsFilesAndLinks) {
+  Tree ctx;
+  ctx.file("d/a", "a");
+  ctx.link("d/l", "a");
+  ctx.dir("d/e");
+  const SourceTree tree{ctx.fd(), nullptr, "context"};
+  std::vector<std::string> read;
+  std::ignore = digest_sources(tree, match_sources(tree, {"d", "d/a"}, {}), {}, &read);
+  EXPECT_EQ(read, (Strings{"d/a", "d/l", "d/a"}));
+}
+
 } // namespace
 } // namespace strata::builder
