@@ -156,45 +156,56 @@ struct DigestRecord {
   std::string file_to_hash; // root-relative canonical path; empty unless a regular file
 };
 
+// The text of `name` in-root below `dir_fd`, or nullopt when there is none.
+std::optional<std::string> read_optional(int dir_fd, const std::string& name,
+                                         const std::string& label) {
+  UniqueFd fd;
+  try {
+    fd = open_in_root(dir_fd, name, O_RDONLY);
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT || e.sys_errno() == ENOTDIR) {
+      return std::nullopt;
+    }
+    throw;
+  }
+  return read_fd(fd.get(), label, k_max_ignore_file);
+}
+
+// The Dockerfile-specific ignore file, read from the Dockerfile's own directory.
+std::optional<std::string> read_dockerfile_ignore(const std::string& dockerfile_path) {
+  if (dockerfile_path.empty() || dockerfile_path == "-") {
+    return std::nullopt;
+  }
+  const auto slash = dockerfile_path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : dockerfile_path.substr(0, slash + 1);
+  const std::string name = dockerfile_path.substr(slash == std::string::npos ? 0 : slash + 1);
+  const UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return std::nullopt;
+    }
+    throw_errno("open", dir);
+  }
+  return read_optional(dir_fd.get(), name + ".dockerignore", dockerfile_path + ".dockerignore");
+}
+
 } // namespace
 
 parser::PatternMatcher read_context_ignore(int context_fd, const std::string& dockerfile_path) {
-  std::vector<std::string> candidates;
-  if (!dockerfile_path.empty() && dockerfile_path != "-") {
-    candidates.push_back(dockerfile_path + ".dockerignore");
+  std::string label = dockerfile_path + ".dockerignore";
+  std::optional<std::string> text = read_dockerfile_ignore(dockerfile_path);
+  if (!text) {
+    label = ".dockerignore";
+    text = read_optional(context_fd, label, label);
   }
-  candidates.emplace_back(".dockerignore");
-  for (const auto& candidate : candidates) {
-    std::string text;
-    if (candidate.starts_with('/')) {
-      // An absolute Dockerfile path is the user's own command-line input, outside the context.
-      const UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-          continue;
-        }
-        throw_errno("open", candidate);
-      }
-      text = read_fd(fd.get(), candidate, k_max_ignore_file);
-    } else {
-      UniqueFd fd;
-      try {
-        fd = open_in_root(context_fd, candidate, O_RDONLY);
-      } catch (const Error& e) {
-        if (e.sys_errno() == ENOENT || e.sys_errno() == ENOTDIR) {
-          continue;
-        }
-        throw;
-      }
-      text = read_fd(fd.get(), candidate, k_max_ignore_file);
-    }
-    try {
-      return parser::PatternMatcher(parser::read_ignore_file(text));
-    } catch (const Error& e) {
-      throw Error(ErrorKind::parse, fmt::format("{}: {}", candidate, e.message()));
-    }
+  if (!text) {
+    return parser::PatternMatcher({});
   }
-  return parser::PatternMatcher({});
+  try {
+    return parser::PatternMatcher(parser::read_ignore_file(*text));
+  } catch (const Error& e) {
+    throw Error(ErrorKind::parse, fmt::format("{}: {}", label, e.message()));
+  }
 }
 
 std::vector<SourceMatch> match_sources(const SourceTree& tree,

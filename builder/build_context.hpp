@@ -50,10 +50,12 @@ struct SourceTree {
 
 // Reads the context's ignore file: `<dockerfile>.dockerignore` next to the Dockerfile when
 // present (BuildKit), else `<context>/.dockerignore`; none → a matcher that matches nothing.
-// `dockerfile_path` relative: to the context root, opened in-root; absolute: a host path (the
-// user's own `-f`, which may lie outside the context), opened directly; "" or "-" (stdin): only
-// the context's `.dockerignore`, always opened in-root. Throws `Error{parse}` naming the file for a bad pattern, `Error{io}` for a
-// read failure.
+// `dockerfile_path` is the Dockerfile's host path as the user gave it (absolute, or relative to
+// the working directory; it may lie outside the context); "" or "-" (stdin) means there is no
+// Dockerfile-specific file. As in BuildKit, where the Dockerfile's directory is a source of its
+// own, that directory is opened as given and the ignore file in-root below it; `.dockerignore`
+// is opened in-root below `context_fd`. Throws `Error{parse}` naming the file for a bad pattern,
+// `Error{io}` for a read failure.
 [[nodiscard]] parser::PatternMatcher read_context_ignore(int context_fd,
                                                          const std::string& dockerfile_path);
 

@@ -93,7 +93,7 @@ TEST(BuildContext, IgnoreFileWithExceptions) {
   ctx.file("keep.log", "x");
   ctx.file("build/out.o", "x");
   ctx.file("src/main.c", "x");
-  const auto ignore = read_context_ignore(ctx.fd(), "Dockerfile");
+  const auto ignore = read_context_ignore(ctx.fd(), ctx.path("Dockerfile"));
   const SourceTree tree{ctx.fd(), &ignore, "context"};
   EXPECT_EQ(paths(match_sources(tree, {"*.log"}, {})), Strings{"keep.log"});
   EXPECT_THROW(std::ignore = match_sources(tree, {"a.log"}, {}), Error);
@@ -109,21 +109,34 @@ TEST(BuildContext, DockerfileSpecificIgnoreFileWins) {
   ctx.file("build/app.Dockerfile.dockerignore", "b.txt\n");
   ctx.file("a.txt", "a");
   ctx.file("b.txt", "b");
-  const auto specific = read_context_ignore(ctx.fd(), "build/app.Dockerfile");
+  const auto specific = read_context_ignore(ctx.fd(), ctx.path("build/app.Dockerfile"));
   const SourceTree tree{ctx.fd(), &specific, "context"};
   EXPECT_EQ(paths(match_sources(tree, {"a.txt"}, {})), Strings{"a.txt"});
   EXPECT_THROW(std::ignore = match_sources(tree, {"b.txt"}, {}), Error);
-  const auto plain = read_context_ignore(ctx.fd(), "Dockerfile");
+  const auto plain = read_context_ignore(ctx.fd(), ctx.path("Dockerfile"));
   const SourceTree tree2{ctx.fd(), &plain, "context"};
   EXPECT_THROW(std::ignore = match_sources(tree2, {"a.txt"}, {}), Error);
+  // A Dockerfile outside the context, read from standard input, or relative to the working
+  // directory.
+  Tree elsewhere;
+  elsewhere.file("x.Dockerfile.dockerignore", "a.txt\n");
+  const auto outside = read_context_ignore(ctx.fd(), elsewhere.path("x.Dockerfile"));
+  EXPECT_EQ(outside.patterns().size(), 1U);
+  EXPECT_EQ(outside.patterns()[0].text, "a.txt");
+  EXPECT_EQ(read_context_ignore(ctx.fd(), "-").patterns()[0].text, "a.txt");
+  const UniqueFd cwd(::open(".", O_RDONLY | O_DIRECTORY));
+  ASSERT_EQ(::chdir(elsewhere.path("").c_str()), 0);
+  const auto relative = read_context_ignore(ctx.fd(), "x.Dockerfile");
+  ASSERT_EQ(::fchdir(cwd.get()), 0);
+  EXPECT_EQ(relative.patterns().size(), 1U);
 }
 
 TEST(BuildContext, NoIgnoreFileMatchesNothingAndBadPatternNamesTheFile) {
   Tree ctx;
-  EXPECT_TRUE(read_context_ignore(ctx.fd(), "Dockerfile").patterns().empty());
+  EXPECT_TRUE(read_context_ignore(ctx.fd(), ctx.path("Dockerfile")).patterns().empty());
   ctx.file(".dockerignore", "[\n");
   try {
-    std::ignore = read_context_ignore(ctx.fd(), "Dockerfile");
+    std::ignore = read_context_ignore(ctx.fd(), ctx.path("Dockerfile"));
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::parse);
@@ -431,7 +444,7 @@ TEST(BuildContext, CopyContextRootHonoursIgnoreAndReinclusion) {
   ctx.file("secret.key", "s");
   ctx.file("src/main.c", "m");
   ctx.file("Dockerfile", "FROM x");
-  const auto ignore = read_context_ignore(ctx.fd(), "Dockerfile");
+  const auto ignore = read_context_ignore(ctx.fd(), ctx.path("Dockerfile"));
   const SourceTree tree{ctx.fd(), &ignore, "context"};
   // `build` is ignored, but an exception puts `build/keep` back, so it is there.
   const auto m = match_sources(tree, {".", "build"}, {});
