@@ -1,4 +1,5 @@
 #include "builder/config_change.hpp"
+#include "builder/config_apply.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -79,9 +80,9 @@ json healthcheck_json(const parser::HealthcheckInstruction& h, const json& confi
   return out;
 }
 
-// Applies one expanded instruction. `cmd_set` tracks docker's rule that ENTRYPOINT clears an
-// inherited CMD unless a CMD was set in the same batch.
-void apply(json& config, const parser::Instruction& inst, bool& cmd_set) {
+} // namespace
+
+void apply_config_instruction(json& config, const parser::Instruction& inst, bool& cmd_set) {
   switch (inst.kind) {
   case InstructionKind::cmd:
     config["Cmd"] = command_json(inst.as<parser::CmdInstruction>().command, config);
@@ -137,6 +138,8 @@ void apply(json& config, const parser::Instruction& inst, bool& cmd_set) {
   }
 }
 
+namespace {
+
 parser::Env env_of(const json& config) {
   parser::Env env;
   if (config.contains("Env") && config["Env"].is_array()) {
@@ -171,7 +174,7 @@ std::string apply_changes(std::string_view config_json, const std::vector<std::s
       parser::VariableScope scope('\\', inputs);
       scope.set_all(env_of(config), true);
       for (const auto& inst : parser::to_instructions(ast)) {
-        apply(config, parser::expand_step(inst, scope, ast), cmd_set);
+        apply_config_instruction(config, parser::expand_step(inst, scope, ast), cmd_set);
       }
     } catch (const Error& e) {
       throw Error(ErrorKind::usage, fmt::format("invalid --change \"{}\": {}", change, e.what()));

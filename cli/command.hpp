@@ -31,6 +31,7 @@ inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
 
+Action setup_build(CLI::App& app, const GlobalOptions& global);
 Action setup_commit(CLI::App& app, const GlobalOptions& global);
 Action setup_create(CLI::App& app, const GlobalOptions& global);
 Action setup_exec(CLI::App& app, const GlobalOptions& global);

@@ -19,6 +19,7 @@ namespace strata::cli {
 namespace {
 
 constexpr Command k_commands[] = {
+    {"build", "Build an image from a Dockerfile", setup_build},
     {"commit", "Create a new image from a container's changes", setup_commit},
     {"create", "Create a new container", setup_create},
     {"exec", "Execute a command in a running container", setup_exec},

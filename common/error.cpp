@@ -18,6 +18,7 @@ std::string_view to_string(ErrorKind kind) {
   case ErrorKind::corrupt: return "corrupt";
   case ErrorKind::child_failed: return "child_failed";
   case ErrorKind::unsupported: return "unsupported";
+  case ErrorKind::cancelled: return "cancelled";
   case ErrorKind::internal: return "internal";
   }
   return "internal";

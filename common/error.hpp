@@ -25,6 +25,7 @@ enum class ErrorKind {
   corrupt,
   child_failed,
   unsupported,
+  cancelled, // the user interrupted the operation (Ctrl-C)
   internal,
 };
 

@@ -272,6 +272,48 @@ UniqueFd mount_in_namespace(const std::vector<std::string>& layers,
 
 } // namespace
 
+UniqueFd open_writable_view(const std::vector<std::string>& lowers, const std::string& upper,
+                            const std::string& work) {
+  if (lowers.empty()) {
+    throw Error(ErrorKind::usage, "a writable view needs at least one lower dir");
+  }
+  if (fsmount_disabled()) {
+    throw Error(ErrorKind::unsupported,
+                "a writable overlay view needs the new mount API (STRATA_NO_FSMOUNT=1 is set)");
+  }
+  const UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) {
+    throw_errno("fsopen", "overlay");
+  }
+  const auto set = [&fs](const char* key, const std::string& value) {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) != 0) {
+      const int err = errno;
+      if (err == EINVAL && std::string_view(key) == "lowerdir+") {
+        std::ignore = context_messages(fs.get());
+        throw Error(ErrorKind::unsupported,
+                    "this kernel's overlayfs has no \"lowerdir+\" (Linux 6.5+ is needed to build)",
+                    err);
+      }
+      throw_context_error(fs.get(), fmt::format("set {}={} on", key, value), err);
+    }
+  };
+  set("index", "off");
+  for (const std::string& lower : lowers) {
+    set("lowerdir+", lower);
+  }
+  set("upperdir", upper);
+  set("workdir", work);
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    throw_context_error(fs.get(), "create", errno);
+  }
+  UniqueFd mount(::fsmount(fs.get(), FSMOUNT_CLOEXEC,
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (!mount) {
+    throw_context_error(fs.get(), "fsmount", errno);
+  }
+  return mount;
+}
+
 UniqueFd open_merged_view(const std::vector<std::string>& layers, const std::string& mount_point) {
   if (layers.size() < 2) {
     throw Error(ErrorKind::usage,

@@ -41,4 +41,12 @@ namespace strata::runtime {
 [[nodiscard]] UniqueFd open_merged_view(const std::vector<std::string>& layers,
                                         const std::string& mount_point);
 
+// A writable view for a build step's file changes (COPY, ADD, WORKDIR): `lowers` (top first, at
+// least one) under `upper`, with overlayfs's `work` dir (empty, same file system as `upper`), as a
+// detached mount (the new mount API only: `Error{unsupported}` without "lowerdir+") that lives as
+// long as the returned fd and any fd opened through it. nosuid, nodev, noexec. Writes land in
+// `upper` in overlayfs form (whiteouts, opaque dirs), ready to become a layer.
+[[nodiscard]] UniqueFd open_writable_view(const std::vector<std::string>& lowers,
+                                          const std::string& upper, const std::string& work);
+
 } // namespace strata::runtime

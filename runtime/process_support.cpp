@@ -166,9 +166,9 @@ ContainerExit ChildProcess::wait() {
   return exit_of(status);
 }
 
-ContainerExit ChildProcess::wait_forwarding(const SignalBlock& block, IoRelay* io) {
-  const UniqueFd signals(::signalfd(-1, &block.blocked(), SFD_CLOEXEC));
-  if (!signals) {
+ContainerExit ChildProcess::wait_forwarding(const SignalBlock& block, IoRelay* io, bool forward) {
+  const UniqueFd signals(forward ? ::signalfd(-1, &block.blocked(), SFD_CLOEXEC) : -2);
+  if (forward && !signals) {
     throw_errno("signalfd");
   }
   std::vector<pollfd> fds;

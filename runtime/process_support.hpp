@@ -82,7 +82,9 @@ public:
   // Waits while forwarding the signals `block` holds blocked to the child (unless `io` consumes
   // them: SIGWINCH with a tty) and relaying `io` when given; then reaps the child. `io` is not
   // drained.
-  ContainerExit wait_forwarding(const SignalBlock& block, IoRelay* io = nullptr);
+  // `forward` false: nothing is forwarded (the signals stay pending for the caller's handling).
+  ContainerExit wait_forwarding(const SignalBlock& block, IoRelay* io = nullptr,
+                                bool forward = true);
 
 private:
   ChildProcess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}

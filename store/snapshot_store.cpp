@@ -124,6 +124,21 @@ SnapshotInfo SnapshotStore::create_streamed(const std::optional<Digest>& parent,
   return publish(staging, fs.get(), SnapshotInfo{chain, filled.diff_id, parent, filled.size, {}});
 }
 
+SnapshotInfo SnapshotStore::adopt(const Digest& chain_id, const std::optional<Digest>& parent,
+                                  const Digest& diff_id, std::uint64_t size,
+                                  const std::string& tree) {
+  if (auto existing = get(chain_id)) {
+    return *existing;
+  }
+  StagingDir staging(root_ + "/tmp", "snapshot-");
+  const std::string fs_path = staging.path() + "/fs";
+  if (::rename(tree.c_str(), fs_path.c_str()) != 0) {
+    throw_errno("move layer tree into", fs_path);
+  }
+  const UniqueFd fs = open_dir_at(staging.fd(), "fs", fs_path);
+  return publish(staging, fs.get(), SnapshotInfo{chain_id, diff_id, parent, size, {}});
+}
+
 SnapshotInfo SnapshotStore::publish(StagingDir& staging, int fs_fd, SnapshotInfo info) {
   write_file_atomically(staging.path() + "/" + k_meta, meta_json(info), 0644);
   if (::syncfs(fs_fd) != 0) {

@@ -61,6 +61,12 @@ public:
   // already, the new copy is discarded.
   SnapshotInfo create_streamed(const std::optional<Digest>& parent,
                                const std::function<FilledLayer(int fs_dir_fd)>& fill);
+  // Adopts a finished tree — a build step's overlay upper dir, already in overlayfs form — as the
+  // snapshot `chain_id` by renaming `tree` (a directory under this store's `tmp/`, so on the same
+  // file system; nothing may be using it) into a staging dir and publishing it. If the snapshot
+  // exists already, `tree` is discarded. `size` is the layer's content size.
+  SnapshotInfo adopt(const Digest& chain_id, const std::optional<Digest>& parent,
+                     const Digest& diff_id, std::uint64_t size, const std::string& tree);
   // Every snapshot directory name that is a valid chain ID, sorted.
   [[nodiscard]] std::vector<Digest> list() const;
   // Removes the snapshot (renamed away first, so it disappears at once). False if absent.

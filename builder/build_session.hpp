@@ -1,0 +1,73 @@
+#pragma once
+// The builder's shared state for one build (internal): what every stage and step reads — the
+// options, the parsed Dockerfile, the store, the cache, the context — and what they hand to each
+// other (finished stages' states). Owned by `build_image`; stages run on TBB threads.
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "builder/build.hpp"
+#include "builder/build_cache.hpp"
+#include "builder/build_state.hpp"
+#include "common/unique_fd.hpp"
+#include "parser/ast.hpp"
+#include "parser/dockerignore.hpp"
+#include "parser/stage_graph.hpp"
+#include "store/image_store.hpp"
+
+namespace strata::builder {
+
+struct BuildSession {
+  BuildSession(const BuildOptions& options_, Progress& progress_, store::ImageStore& images_,
+               const parser::Ast& ast_, const parser::StageGraph& graph_,
+               parser::BuildInputs inputs_, UniqueFd context_fd_, std::string file_label_)
+      : options(options_), progress(progress_), images(images_), cache(images_), ast(ast_),
+        graph(graph_), inputs(std::move(inputs_)), context_fd(std::move(context_fd_)),
+        file_label(std::move(file_label_)), total_stages(graph_.stages().size()),
+        stage_results(graph_.stages().size()) {}
+
+  const BuildOptions& options;
+  Progress& progress;
+  store::ImageStore& images;
+  BuildCache cache;
+  const parser::Ast& ast;
+  const parser::StageGraph& graph;
+  parser::BuildInputs inputs;
+  UniqueFd context_fd;
+  parser::PatternMatcher ignore{std::vector<std::string>{}};
+  std::string file_label; // "Dockerfile" as messages name it
+  std::size_t total_stages = 0;
+
+  // Finished stages' states, by stage index; written once by the stage's own node, read by the
+  // nodes the flow graph runs after it.
+  std::vector<std::optional<ImageState>> stage_results;
+
+  // Context files read (relative paths), for `--depfile`.
+  void add_context_reads(const std::vector<std::string>& paths);
+  [[nodiscard]] std::vector<std::string> context_reads() const;
+
+  // True once the user cancelled (`options.cancel`) or another stage failed (`fail`).
+  [[nodiscard]] bool stop_requested() const noexcept;
+  // Throws `Error{cancelled}` when `stop_requested()`.
+  void check_cancelled() const;
+  // A stage failed: every other stage stops at its next check.
+  void fail() noexcept { failed_ = true; }
+  // A timestamp for history rows: SOURCE_DATE_EPOCH when set, else now (RFC 3339).
+  [[nodiscard]] std::string timestamp() const;
+
+private:
+  std::atomic<bool> failed_{false};
+  mutable std::mutex reads_mutex_;
+  std::set<std::string> reads_;
+};
+
+// Runs one stage to completion (its base, then every step); the result's identity is the last
+// step's cache key. Defined in stage_runner.cpp.
+[[nodiscard]] ImageState run_stage(BuildSession& session, std::size_t stage);
+
+} // namespace strata::builder

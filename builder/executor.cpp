@@ -1,0 +1,170 @@
+// `build_image` (build.hpp): parsing, the TBB flow graph over the needed stages, the final image.
+
+#include <fcntl.h>
+
+#include <ctime>
+#include <memory>
+
+#include <fmt/format.h>
+#include <tbb/flow_graph.h>
+
+#include "builder/build.hpp"
+#include "builder/build_context.hpp"
+#include "builder/build_session.hpp"
+#include "common/error.hpp"
+#include "parser/instructions.hpp"
+#include "store/image.hpp"
+
+namespace strata::builder {
+
+void BuildSession::add_context_reads(const std::vector<std::string>& paths) {
+  const std::lock_guard lock(reads_mutex_);
+  reads_.insert(paths.begin(), paths.end());
+}
+
+std::vector<std::string> BuildSession::context_reads() const {
+  const std::lock_guard lock(reads_mutex_);
+  return {reads_.begin(), reads_.end()};
+}
+
+bool BuildSession::stop_requested() const noexcept {
+  return failed_ || (options.cancel != nullptr && options.cancel->load());
+}
+
+void BuildSession::check_cancelled() const {
+  if (options.cancel != nullptr && options.cancel->load()) {
+    throw Error(ErrorKind::cancelled, "build cancelled");
+  }
+  if (failed_) {
+    throw Error(ErrorKind::cancelled, "another stage failed");
+  }
+}
+
+std::string BuildSession::timestamp() const {
+  if (options.source_date_epoch) {
+    return store::format_rfc3339(*options.source_date_epoch);
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return store::format_rfc3339(now.tv_sec, now.tv_nsec);
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::size_t> dependencies(const parser::Stage& stage) {
+  std::vector<std::size_t> out;
+  const auto add = [&](std::size_t s) {
+    if (s != stage.index && std::find(out.begin(), out.end(), s) == out.end()) {
+      out.push_back(s);
+    }
+  };
+  if (stage.base_stage) {
+    add(*stage.base_stage);
+  }
+  for (const parser::StageEdge& edge : stage.edges) {
+    add(edge.stage);
+  }
+  return out;
+}
+
+// Runs the stages on a flow graph: a node per stage, an edge per dependency.
+void run_stages(BuildSession& session, const std::vector<std::size_t>& needed) {
+  using Node = tbb::flow::continue_node<tbb::flow::continue_msg>;
+  tbb::flow::graph graph;
+  std::vector<std::unique_ptr<Node>> nodes(session.graph.stages().size());
+  for (const std::size_t s : needed) {
+    nodes[s] = std::make_unique<Node>(graph, [&session, s](const tbb::flow::continue_msg&) {
+      try {
+        session.stage_results[s] = run_stage(session, s);
+      } catch (...) {
+        session.fail();
+        throw;
+      }
+    });
+  }
+  std::vector<std::size_t> roots;
+  for (const std::size_t s : needed) {
+    const std::vector<std::size_t> deps = dependencies(session.graph.stages()[s]);
+    for (const std::size_t d : deps) {
+      tbb::flow::make_edge(*nodes.at(d), *nodes[s]);
+    }
+    if (deps.empty()) {
+      roots.push_back(s);
+    }
+  }
+  for (const std::size_t s : roots) {
+    nodes[s]->try_put(tbb::flow::continue_msg());
+  }
+  graph.wait_for_all();
+}
+
+UniqueFd open_context(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    throw_errno("open build context", dir);
+  }
+  return fd;
+}
+
+// `--label`s, and "created" = the last history row's time.
+std::string final_config(const BuildOptions& options, ImageState& state) {
+  json& section = state.image_config();
+  for (const auto& [key, value] : options.labels) {
+    section["Labels"][key] = value;
+  }
+  const json& history = state.config.value("history", json::array());
+  if (!history.empty()) {
+    state.config["created"] = history.back().value("created", std::string());
+  }
+  if (!state.config.contains("rootfs")) {
+    state.config["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array()}};
+  }
+  return state.config.dump();
+}
+
+} // namespace
+
+BuildResult build_image(const BuildOptions& options, Progress& progress) {
+  const std::string label =
+      options.dockerfile_path == "-" ? "Dockerfile" : options.dockerfile_path;
+  int vertex = progress.begin("[internal] load build definition from " + label);
+  progress.note(vertex, fmt::format("transferring dockerfile: {}B done", options.dockerfile_text.size()));
+  const parser::Ast ast = parser::parse_dockerfile(options.dockerfile_text, label);
+  parser::BuildInputs inputs;
+  inputs.build_args = options.build_args;
+  inputs.target_platform = options.platform;
+  const parser::StageGraph graph = parser::StageGraph::build(ast, parser::to_instructions(ast), inputs);
+  const std::vector<std::size_t> needed = graph.required_stages(options.target);
+  progress.done(vertex);
+
+  store::ImageStore images = store::ImageStore::open(options.store_root);
+  const store::FileLock content = images.content_lock();
+  BuildSession session(options, progress, images, ast, graph, inputs,
+                       open_context(options.context_dir), label);
+  vertex = progress.begin("[internal] load .dockerignore");
+  session.ignore = read_context_ignore(session.context_fd.get(),
+                                       options.dockerfile_path == "-" ? "" : options.dockerfile_path);
+  progress.done(vertex);
+  run_stages(session, needed);
+
+  vertex = progress.begin("exporting to image");
+  ImageState& last = *session.stage_results.at(needed.back());
+  BuildResult result{placeholder_digest(), {}, {}, {}};
+  result.config = final_config(options, last);
+  for (const BuiltLayer& layer : last.layers) {
+    result.layers.push_back(layer.blob);
+  }
+  const store::ImageRecord image = images.commit_image(result.config, result.layers, options.tags);
+  result.image_id = image.id;
+  progress.note(vertex, fmt::format("writing image {} done", image.id.str()));
+  for (const store::Reference& tag : options.tags) {
+    progress.note(vertex, fmt::format("naming to {} done", tag.str()));
+  }
+  progress.done(vertex);
+  result.context_reads = session.context_reads();
+  return result;
+}
+
+} // namespace strata::builder

@@ -1,0 +1,57 @@
+#pragma once
+// COPY, ADD and WORKDIR (internal): steps that change files without running anything. Each
+// writes through a writable overlay view of the stage (`open_writable_view`: its snapshots under
+// the step's fresh upper dir), so the destination is resolved in the image as it is — a symlink
+// in a lower layer is followed in-root, a file replaced is a copy-up — and the upper dir holds
+// exactly the step's changes.
+//
+// `FileSources` is the source side of one COPY/ADD, prepared before the cache lookup: the tree
+// (the context with .dockerignore, a finished stage, or an image, opened as a read-only merged
+// view), the matches and their content digests (the cache key's `files`).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builder/build_context.hpp"
+#include "builder/build_session.hpp"
+#include "builder/build_state.hpp"
+#include "common/temp_dir.hpp"
+#include "common/unique_fd.hpp"
+#include "parser/instructions.hpp"
+
+namespace strata::builder {
+
+class FileSources {
+public:
+  // Opens the sources of an expanded COPY/ADD. Throws `Error{not_found}` for a missing source.
+  FileSources(BuildSession& session, const parser::Instruction& inst);
+
+  // Source → content digest, for the cache key.
+  [[nodiscard]] const std::map<std::string, std::string>& digests() const noexcept {
+    return digests_;
+  }
+  // Copies the sources into `state` as a new layer and adds the history row.
+  void apply(BuildSession& session, ImageState& state, const parser::Instruction& inst);
+
+private:
+  const parser::FileTransfer* transfer_ = nullptr;
+  std::optional<TempDir> empty_;
+  std::optional<ImageState> image_; // a `--from` image's state (its snapshots)
+  UniqueFd root_;
+  SourceTree tree_;
+  bool from_context_ = true;
+  std::vector<std::string> excludes_;
+  std::vector<SourceMatch> matches_;
+  std::map<std::string, std::string> digests_;
+};
+
+// WORKDIR's directory, created (0755) in a layer when missing; history as BuildKit writes it.
+void workdir_step(BuildSession& session, ImageState& state, const parser::Instruction& inst);
+
+// The state of an image in the store, unpacked (FROM and `COPY --from=<image>`). Throws
+// `Error{not_found}` saying how to get it.
+[[nodiscard]] ImageState image_state(BuildSession& session, const std::string& name);
+
+} // namespace strata::builder

@@ -1,0 +1,288 @@
+#include "builder/step_run.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "builder/step_layer.hpp"
+#include "builder/step_text.hpp"
+#include "common/error.hpp"
+#include "common/file_util.hpp"
+#include "common/unique_fd.hpp"
+#include "runtime/exec_path.hpp"
+#include "runtime/process.hpp"
+#include "store/atomic_file.hpp"
+#include "store/sha256.hpp"
+
+namespace strata::builder {
+namespace {
+
+using nlohmann::json;
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (::getrandom(raw.data(), raw.size(), 0) != static_cast<ssize_t>(raw.size())) {
+    throw_errno("getrandom");
+  }
+  std::string out;
+  for (const unsigned char c : raw) {
+    out += fmt::format("{:02x}", c);
+  }
+  return out;
+}
+
+std::vector<std::string> shell_of(const json& config) {
+  std::vector<std::string> shell = {"/bin/sh", "-c"};
+  if (const auto it = config.find("Shell"); it != config.end() && it->is_array() && !it->empty()) {
+    shell = it->get<std::vector<std::string>>();
+  }
+  return shell;
+}
+
+void write_private_file(const std::string& path, std::string_view content, mode_t mode) {
+  store::write_file_atomically(path, content, mode);
+}
+
+// The argv of the command, and the mounts a heredoc script needs.
+std::vector<std::string> command_argv(const parser::CommandLine& command, const json& config,
+                                      const StepDir& dir, std::vector<runtime::MountSpec>& mounts) {
+  if (command.form == parser::CommandForm::exec) {
+    return command.args;
+  }
+  std::vector<std::string> argv = shell_of(config);
+  std::string text = command.args.empty() ? std::string() : command.args.front();
+  const auto& heredocs = command.heredocs;
+  std::string trimmed = text;
+  trimmed.erase(0, trimmed.find_first_not_of(" \t"));
+  trimmed.erase(trimmed.find_last_not_of(" \t") + 1);
+  const bool script_only = heredocs.size() == 1 && trimmed.starts_with("<<") &&
+                           trimmed.find(' ') == std::string::npos;
+  if (script_only) {
+    // BuildKit: the heredoc is the script, run as a file (its own #! line, else the shell).
+    const parser::HeredocFile& h = heredocs.front();
+    const std::string host = dir.files() + "/" + "heredoc-script";
+    write_private_file(host, h.content, 0755);
+    const std::string target = "/dev/pipes/" + h.name;
+    mounts.push_back({runtime::MountSpec::Type::bind, host, target, true, {}});
+    if (h.content.starts_with("#!")) {
+      return {target};
+    }
+    return {argv.front(), target};
+  }
+  for (const parser::HeredocFile& h : heredocs) {
+    text += "\n" + h.content + h.name;
+  }
+  argv.push_back(text);
+  return argv;
+}
+
+std::vector<std::string> run_env(const json& config, const std::map<std::string, std::string>& args) {
+  std::vector<std::string> env;
+  bool has_path = false;
+  if (const auto it = config.find("Env"); it != config.end() && it->is_array()) {
+    for (const json& e : *it) {
+      if (e.is_string()) {
+        env.push_back(e.get<std::string>());
+        has_path = has_path || env.back().starts_with("PATH=");
+      }
+    }
+  }
+  for (const auto& [key, value] : args) {
+    env.push_back(key + "=" + value);
+  }
+  if (!has_path) {
+    env.push_back(std::string("PATH=") + runtime::k_default_path);
+  }
+  return env;
+}
+
+std::string cache_mount_dir(BuildSession& session, const parser::MountSpec& m) {
+  const std::string id = m.id.empty() ? m.target : m.id;
+  store::Sha256 hash;
+  hash.update(id);
+  const std::string dir = session.images.root() + "/cache/mounts/" + hash.finish().hex();
+  store::ensure_directory(session.images.root() + "/cache/mounts", 0700);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw_errno("create cache mount", dir);
+  }
+  if (m.uid || m.gid || m.mode) {
+    std::ignore = ::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
+    ::chmod(dir.c_str(), m.mode.value_or(0755));
+  }
+  return dir;
+}
+
+std::string secret_content(const BuildSession& session, const parser::MountSpec& m) {
+  const std::string id = m.id.empty() ? m.target.substr(m.target.rfind('/') + 1) : m.id;
+  for (const BuildSecret& s : session.options.secrets) {
+    if (s.id != id) {
+      continue;
+    }
+    if (!s.env.empty()) {
+      const char* value = std::getenv(s.env.c_str());
+      return value == nullptr ? std::string() : value;
+    }
+    return read_file(s.source, 512 * 1024);
+  }
+  if (m.required) {
+    throw Error(ErrorKind::not_found, fmt::format("secret {} not found", id));
+  }
+  return {};
+}
+
+void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, const StepDir& dir,
+                    std::vector<runtime::MountSpec>& mounts, std::vector<std::string>& env) {
+  for (const parser::MountSpec& m : run.mounts) {
+    switch (m.type) {
+    case parser::MountType::cache:
+      mounts.push_back({runtime::MountSpec::Type::bind, cache_mount_dir(session, m), m.target,
+                        m.readonly, {}});
+      break;
+    case parser::MountType::tmpfs:
+      mounts.push_back({runtime::MountSpec::Type::tmpfs, {}, m.target, false,
+                        m.size ? fmt::format("size={}", *m.size) : std::string()});
+      break;
+    case parser::MountType::secret: {
+      const std::string content = secret_content(session, m);
+      const std::string id = m.id.empty() ? m.target.substr(m.target.rfind('/') + 1) : m.id;
+      if (m.env) {
+        env.push_back(*m.env + "=" + content);
+      }
+      if (m.env && m.target.empty()) {
+        break;
+      }
+      const std::string host = dir.files() + "/secret-" + std::to_string(mounts.size());
+      write_private_file(host, content, m.mode.value_or(0400));
+      mounts.push_back({runtime::MountSpec::Type::bind, host,
+                        m.target.empty() ? "/run/secrets/" + id : m.target, true, {}});
+      break;
+    }
+    case parser::MountType::bind:
+      if (!m.from.empty() || !m.readonly) {
+        throw Error(ErrorKind::unsupported,
+                    fmt::format("RUN --mount={}: {} is not supported yet (only read-only binds "
+                                "of the build context)",
+                                m.text, m.from.empty() ? "rw" : "from="));
+      }
+      mounts.push_back({runtime::MountSpec::Type::bind,
+                        session.options.context_dir + "/" + (m.source.empty() ? "." : m.source),
+                        m.target, true, {}});
+      break;
+    case parser::MountType::ssh:
+      throw Error(ErrorKind::unsupported, fmt::format("RUN --mount={}: type=ssh is not supported", m.text));
+    }
+  }
+}
+
+// Streams the container's output into the progress display until it closes; kills the
+// container when the build is cancelled.
+void relay_output(BuildSession& session, int fd, int vertex) {
+  std::array<char, 16384> buffer{};
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);
+    if (ready < 0 && errno != EINTR) {
+      throw_errno("poll");
+    }
+    if (session.stop_requested()) {
+      session.check_cancelled(); // the caller's unwinding SIGKILLs the container
+    }
+    if (ready <= 0) {
+      continue;
+    }
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
+    session.progress.output(vertex, std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  }
+}
+
+std::string joined(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    out += (out.empty() ? "" : " ") + a;
+  }
+  return out;
+}
+
+} // namespace
+
+std::map<std::string, std::string> run_build_args(const parser::VariableScope& scope) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : scope.args()) {
+    if (!scope.env().contains(key)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+void run_step(BuildSession& session, ImageState& state, const parser::Instruction& inst,
+              const std::map<std::string, std::string>& build_args, int vertex) {
+  const auto& run = inst.as<parser::RunInstruction>();
+  const json& config = state.image_config();
+  StepDir dir(session.images);
+  runtime::ContainerSpec spec;
+  spec.lower_dirs = dir.lowers(state);
+  spec.upper_dir = dir.upper();
+  spec.work_dir = dir.work();
+  spec.rootfs = dir.rootfs();
+  spec.state_dir = dir.etc();
+  spec.args = command_argv(run.command, config, dir, spec.mounts);
+  spec.env = run_env(config, build_args);
+  add_run_mounts(session, run, dir, spec.mounts, spec.env);
+  spec.cwd = config.value("WorkingDir", std::string());
+  if (spec.cwd.empty()) {
+    spec.cwd = "/";
+  }
+  spec.user = config.value("User", std::string());
+  spec.hostname = "buildkitsandbox";
+  const bool none = run.network == parser::NetworkMode::none ||
+                    (run.network == parser::NetworkMode::default_network &&
+                     session.options.network == BuildNetwork::none);
+  spec.network = none ? runtime::NetworkMode::none : runtime::NetworkMode::host;
+  if (run.security == parser::SecurityMode::insecure) {
+    throw Error(ErrorKind::unsupported,
+                "RUN --security=insecure is not supported (it needs an entitlement strata does not grant)");
+  }
+  spec.default_seccomp_cache = session.images.root() + "/cache";
+  spec.cgroup_name = "strata/build-" + random_hex(16);
+  spec.forward_signals = false;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    throw_errno("pipe");
+  }
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  spec.stdout_fd = write_end.get();
+  spec.stderr_fd = write_end.get();
+  runtime::ContainerProcess process = runtime::ContainerProcess::start(spec);
+  write_end = UniqueFd();
+  runtime::ContainerExit exit;
+  if (process.exec_failure()) {
+    exit = *process.exec_failure();
+  } else {
+    relay_output(session, read_end.get(), vertex);
+    exit = process.wait();
+  }
+  session.check_cancelled();
+  if (exit.status() != 0) {
+    throw Error(ErrorKind::child_failed,
+                fmt::format("process \"{}\" did not complete successfully: exit code: {}",
+                            joined(spec.args), exit.status()));
+  }
+  const bool layer = commit_upper(session, dir, state);
+  add_history(session, state, run_created_by(spec.args, build_args), !layer);
+}
+
+} // namespace strata::builder
