@@ -11,9 +11,13 @@
 // running step is killed and its temporary files are removed.
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <pthread.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -33,6 +37,7 @@
 #include "common/error.hpp"
 #include "common/file_util.hpp"
 #include "common/temp_dir.hpp"
+#include "common/unique_fd.hpp"
 #include "store/atomic_file.hpp"
 
 namespace strata::cli {
@@ -70,10 +75,23 @@ public:
       ::sigaddset(&set_, sig);
     }
     ::pthread_sigmask(SIG_BLOCK, &set_, &saved_);
+    // An ignored signal is discarded, never queued: a shell starts background jobs with SIGINT
+    // ignored, and `kill -INT` must still cancel the build. (SIGHUP keeps nohup's choice.)
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    signals_ = UniqueFd(::signalfd(-1, &set_, SFD_CLOEXEC));
+    wake_ = UniqueFd(::eventfd(0, EFD_CLOEXEC));
+    if (!signals_ || !wake_) {
+      throw_errno("signalfd");
+    }
     thread_ = std::thread([this] {
-      const timespec tick{0, 100'000'000};
-      while (!done_) {
-        if (::sigtimedwait(&set_, nullptr, &tick) > 0) {
+      std::array<pollfd, 2> fds{pollfd{signals_.get(), POLLIN, 0}, pollfd{wake_.get(), POLLIN, 0}};
+      while (::poll(fds.data(), fds.size(), -1) >= 0 || errno == EINTR) {
+        if ((fds[1].revents & POLLIN) != 0) {
+          return;
+        }
+        signalfd_siginfo info{};
+        if ((fds[0].revents & POLLIN) != 0 && ::read(signals_.get(), &info, sizeof info) > 0) {
           cancelled_ = true;
         }
       }
@@ -82,7 +100,8 @@ public:
   InterruptWatcher(const InterruptWatcher&) = delete;
   InterruptWatcher& operator=(const InterruptWatcher&) = delete;
   ~InterruptWatcher() {
-    done_ = true;
+    const std::uint64_t one = 1;
+    std::ignore = ::write(wake_.get(), &one, sizeof one);
     thread_.join();
     ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
   }
@@ -92,7 +111,8 @@ private:
   sigset_t set_{};
   sigset_t saved_{};
   std::atomic<bool> cancelled_{false};
-  std::atomic<bool> done_{false};
+  UniqueFd signals_;
+  UniqueFd wake_;
   std::thread thread_;
 };
 
