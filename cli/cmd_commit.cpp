@@ -5,8 +5,10 @@
 // 1. a running container is paused (its cgroup frozen) unless `-p=false` or already paused, for
 //    as long as its upper dir is read;
 // 2. the upper dir becomes one gzip layer (`write_layer`, overlay whiteouts → `.wh.` entries);
-//    an empty upper dir (a container never started) adds no layer, only an `empty_layer` history
-//    row (docker's rule);
+//    a container running on a rootfs copy (overlayfs refused, cli/container_rootfs.hpp) has no
+//    upper dir: its copy is compared with what it was made from (`write_diff_layer`, docker's
+//    naive diff); no change (a container never started) adds no layer, only an `empty_layer`
+//    history row (docker's rule);
 // 3. the image config is the base image's, with "config" replaced by the container's Config
 //    (the image part of it: Env, Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts, ...;
 //    Env without the HOSTNAME and default PATH `create` added), then the `-c` changes, the new
@@ -33,6 +35,7 @@
 
 #include "builder/config_change.hpp"
 #include "cli/command.hpp"
+#include "cli/container_rootfs.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -40,6 +43,7 @@
 #include "runtime/cgroup.hpp"
 #include "runtime/exec_path.hpp"
 #include "store/layer_writer.hpp"
+#include "store/tree_diff.hpp"
 
 namespace strata::cli {
 namespace {
@@ -115,12 +119,28 @@ store::LayerBlob write_tree_layer(store::ImageStore& images, const std::string& 
   return store::write_layer(images.blobs(), fd.get(), options);
 }
 
-// The container's upper dir as a layer, the container paused meanwhile (see the file comment).
+// The changes of the rootfs copy `dir` against the init layer and the image's snapshots.
+store::LayerBlob write_copy_layer(store::ImageStore& images, const store::ContainerRecord& record,
+                                  const std::string& dir) {
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    throw_errno("open", dir);
+  }
+  store::LayerWriteOptions options;
+  options.compression = store::Compression::gzip;
+  return store::write_diff_layer(images.blobs(), fd.get(),
+                                 copy_base_dirs(images.snapshots(), record), options);
+}
+
+// The container's changes as a layer, the container paused meanwhile (see the file comment).
 store::LayerBlob write_container_layer(store::ImageStore& images,
                                        const store::ContainerRecord& record, bool pause) {
   std::optional<PauseGuard> paused;
   if (pause && record.state.effective().is_running()) {
     paused.emplace(record);
+  }
+  if (const std::optional<std::string> copy = rootfs_copy_of(record)) {
+    return write_copy_layer(images, record, *copy);
   }
   return write_tree_layer(images, record.dir + "/upper");
 }

@@ -4,18 +4,23 @@
 // as in docker). To stdout, which must not be a terminal, or to FILE.
 //
 // The merged tree is a read-only overlayfs view that no other process sees
-// (runtime/merged_view.hpp), tarred by store/tree_tar.hpp.
+// (runtime/merged_view.hpp), tarred by store/tree_tar.hpp; a container running on a rootfs copy
+// (overlayfs refused, cli/container_rootfs.hpp) has its tree already: the copy is tarred (with the
+// init layer's mount points and /etc files, as docker's export shows them).
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
+#include "cli/container_rootfs.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -34,11 +39,21 @@ struct ExportOptions {
 // The container's layers, top first: its upper dir, then its image's snapshots top to bottom.
 std::vector<std::string> layer_dirs(const store::ImageStore& images,
                                     const store::ContainerRecord& record) {
-  std::vector<std::string> layers{record.dir + "/upper"};
-  for (auto chain = record.chains.rbegin(); chain != record.chains.rend(); ++chain) {
-    layers.push_back(images.snapshots().path_of(*chain) + "/fs");
-  }
+  std::vector<std::string> layers = image_layer_dirs(images.snapshots(), record);
+  layers.insert(layers.begin(), record.dir + "/upper");
   return layers;
+}
+
+// The container's merged tree: its rootfs copy, or a read-only overlay view of its layers.
+UniqueFd open_tree(const store::ImageStore& images, const store::ContainerRecord& record) {
+  if (const std::optional<std::string> copy = rootfs_copy_of(record)) {
+    UniqueFd fd(::open(copy->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+      throw_errno("open", *copy);
+    }
+    return fd;
+  }
+  return runtime::open_merged_view(layer_dirs(images, record), record.dir + "/rootfs");
 }
 
 // `-o FILE`: written under a temporary name next to FILE and renamed over it only once the whole
@@ -63,8 +78,7 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
   const store::ImageStore images = open_store(global);
   // Shared: a concurrent `rm` + gc cannot sweep the snapshots while they are being read.
   const store::FileLock lock = images.content_lock();
-  const UniqueFd view =
-      runtime::open_merged_view(layer_dirs(images, record), record.dir + "/rootfs");
+  const UniqueFd view = open_tree(images, record);
   if (options.output.empty()) {
     std::ignore = store::write_tree_tar(view.get(), store::fd_sink(STDOUT_FILENO, "stdout"));
   } else {

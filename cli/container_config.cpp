@@ -2,6 +2,7 @@
 
 #include "cli/container_config.hpp"
 
+#include "cli/container_rootfs.hpp"
 #include "cli/env_file.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
@@ -453,13 +454,12 @@ runtime::ContainerSpec spec_from_config(const store::ContainerRecord& record,
   const nlohmann::json config = doc.value("Config", nlohmann::json::object());
   const nlohmann::json host = doc.value("HostConfig", nlohmann::json::object());
   runtime::ContainerSpec spec;
-  for (auto chain = record.chains.rbegin(); chain != record.chains.rend(); ++chain) {
-    spec.lower_dirs.push_back(snapshots.path_of(*chain) + "/fs");
-  }
+  spec.lower_dirs = image_layer_dirs(snapshots, record);
   spec.init_dir = record.dir + "/init";
   spec.upper_dir = record.dir + "/upper";
   spec.work_dir = record.dir + "/work";
   spec.rootfs = record.dir + "/rootfs";
+  spec.rootfs_copy = rootfs_copy_dir(record); // overlayfs's fallback
   spec.state_dir = record.dir;
   spec.args.push_back(doc.value("Path", std::string()));
   for (const std::string& arg : strings_of(doc, "Args")) {

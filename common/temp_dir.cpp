@@ -77,6 +77,10 @@ void remove_tree(const std::string& path) {
   remove_entry(parent_fd.get(), name.c_str(), parent);
 }
 
+void remove_tree_at(int dir_fd, const std::string& name, const std::string& label) {
+  remove_entry(dir_fd, name.c_str(), label);
+}
+
 TempDir::TempDir(const std::string& prefix, const std::string& parent) {
   std::string base = parent;
   if (base.empty()) {

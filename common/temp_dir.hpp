@@ -28,5 +28,8 @@ private:
 
 // Removes `path` and everything below it without following symlinks. A missing path is fine.
 void remove_tree(const std::string& path);
+// As `remove_tree` for the entry `name` of the directory `dir_fd` (borrowed); `label` names the
+// directory in messages.
+void remove_tree_at(int dir_fd, const std::string& name, const std::string& label);
 
 } // namespace strata

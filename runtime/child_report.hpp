@@ -14,6 +14,7 @@ enum class ChildStep : std::int32_t {
   hostname,
   make_private,
   mount_overlay,
+  mount_copy,
   host_dev_null,
   mount_proc,
   mount_sys,

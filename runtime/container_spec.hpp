@@ -12,6 +12,9 @@
 //   namespace only (the host never sees the mount);
 // - state dir: a private directory holding the files bind-mounted into the container
 //   (`hosts`, `hostname`, `resolv.conf`; see `write_etc_files`).
+// - rootfs copy: overlayfs's fallback (rootfs_copy.hpp), the layers (init, lowers and upper)
+//   merged once into a private directory that is bind-mounted instead of the overlay. Used
+//   whenever it exists; made when the overlay mount is refused (or STRATA_NO_OVERLAY=1).
 //
 // A spec is a value: build it, then pass it to `run_container` (process.hpp).
 
@@ -48,6 +51,9 @@ struct ContainerSpec {
   std::string upper_dir;
   std::string work_dir;
   std::string rootfs;    // mount point (an empty directory)
+  // Where the rootfs copy is (or would be made); empty: no fallback, a refused overlay mount
+  // fails the start.
+  std::string rootfs_copy;
   std::string state_dir; // holds hosts, hostname, resolv.conf
 
   std::vector<std::string> args; // argv; args[0] is looked up in the container's PATH
@@ -82,10 +88,6 @@ struct ContainerSpec {
   // console socket) is its controlling terminal and 0, 1 and 2; the caller gets the master from
   // `ContainerProcess::take_pty_master` once it started.
   bool tty = false;
-  // false (the builder's RUN steps): `wait` forwards no signals — the caller handles SIGINT
-  // itself, with those signals blocked in every thread — and the command starts with no signal
-  // blocked whatever the caller's mask.
-  bool forward_signals = true;
 };
 
 } // namespace strata::runtime

@@ -16,17 +16,22 @@
 #include "runtime/io_relay.hpp"
 #include "runtime/parent_steps.hpp"
 #include "runtime/process_support.hpp"
+#include "runtime/rootfs_copy.hpp"
 #include "runtime/user.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <future>
+#include <string_view>
 
 namespace strata::runtime {
 namespace {
@@ -108,6 +113,12 @@ UniqueFd send_user(int fd, const ContainerSpec& spec, pid_t pid,
   return master;
 }
 
+// The child could not mount the overlay for a reason the rootfs copy avoids (`overlay_refused`);
+// `ContainerProcess::start` makes the copy and starts again.
+struct OverlayRefused {
+  int err;
+};
+
 [[noreturn]] void throw_child_failure(ChildFailure failure) {
   // `Error` appends the errno's text.
   throw Error(ErrorKind::child_failed,
@@ -157,6 +168,10 @@ std::optional<ContainerExit> guide_child(ChildProcess& child, Pipe& sync, Pipe& 
   if (!first) {
     throw Error(ErrorKind::child_failed, "container setup: the container process died");
   }
+  if (first->step == ChildStep::mount_overlay && overlay_refused(first->err) &&
+      !spec.rootfs_copy.empty()) {
+    throw OverlayRefused{first->err};
+  }
   if (first->step != ChildStep::ready) {
     throw_child_failure(*first);
   }
@@ -193,6 +208,22 @@ void fill_stdio(ChildPlan& plan, const ContainerSpec& spec) {
   plan.tty = spec.tty;
 }
 
+// The rootfs copy of `spec`'s layers (its upper dir on top: changes made on overlayfs before).
+void make_copy(const ContainerSpec& spec) {
+  std::vector<std::string> layers = spec.lower_dirs;
+  struct stat st {};
+  if (!spec.upper_dir.empty() && ::lstat(spec.upper_dir.c_str(), &st) == 0) {
+    layers.insert(layers.begin(), spec.upper_dir);
+  }
+  make_rootfs_copy(spec.rootfs_copy, layers);
+}
+
+// STRATA_NO_OVERLAY=1: the rootfs copy even where overlayfs works (for tests).
+bool overlay_disabled() {
+  const char* value = std::getenv("STRATA_NO_OVERLAY");
+  return value != nullptr && std::string_view(value) == "1";
+}
+
 } // namespace
 
 int ContainerExit::status() const noexcept {
@@ -214,7 +245,6 @@ struct ContainerProcess::State {
   std::optional<ChildProcess> child;
   std::optional<ContainerExit> exec_failure;
   UniqueFd pty_master;
-  bool forward_signals = true;
 
   State() = default;
   State(const State&) = delete;
@@ -249,6 +279,21 @@ ContainerProcess ContainerProcess::start(const ContainerSpec& given) {
     make_init_layer(spec.init_dir, spec.lower_dirs);
     spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.init_dir);
   }
+  if (!spec.rootfs_copy.empty() && overlay_disabled()) {
+    make_copy(spec);
+  }
+  try {
+    return start_prepared(spec);
+  } catch (const OverlayRefused& refused) {
+    log::debug("overlayfs refused ({}): the container runs on a copy of its layers",
+               std::strerror(refused.err));
+  }
+  make_copy(spec);
+  return start_prepared(spec);
+}
+
+// `spec` with the init layer among its lower dirs; the copy is used when it exists.
+ContainerProcess ContainerProcess::start_prepared(const ContainerSpec& spec) {
   auto state = std::make_unique<State>();
   state->plan = make_child_plan(spec);
   ChildPlan& plan = *state->plan;
@@ -267,10 +312,6 @@ ContainerProcess ContainerProcess::start(const ContainerSpec& given) {
   plan.report_write = report.write_end.get();
   state->signals = std::make_unique<SignalBlock>();
   plan.saved_mask = state->signals->saved();
-  if (!spec.forward_signals) {
-    ::sigemptyset(&plan.saved_mask);
-  }
-  state->forward_signals = spec.forward_signals;
   // Started under the block, so the forwarded signals never land on this thread.
   std::future<std::vector<sock_filter>> filter = compile_in_background(spec);
   auto entry = [&plan] { child_main(plan); };
@@ -294,7 +335,7 @@ ContainerExit ContainerProcess::wait(IoRelay* io) {
   // The command runs already, so this no longer leaks into it: a reader that went away
   // (`strata run … | head -1`) is EPIPE for the relay, not the death of strata.
   ::signal(SIGPIPE, SIG_IGN);
-  ContainerExit exit = s.child->wait_forwarding(*s.signals, io, s.forward_signals);
+  ContainerExit exit = s.child->wait_forwarding(*s.signals, io);
   s.child.reset();
   if (io != nullptr) {
     io->drain();

@@ -8,7 +8,9 @@
 //     namespaces (and network for `NetworkMode::none`), so the command is PID 1;
 //  2. parent: lets the child go (a pipe), then moves it into the cgroup while it works;
 //  3. child: brings up lo (network none), sets the hostname, `setup_rootfs` (private mounts,
-//     overlay, /proc, /sys, /dev, /etc files, masks, pivot_root), reports "ready";
+//     overlay, /proc, /sys, /dev, /etc files, masks, pivot_root), reports "ready"; an overlay
+//     the kernel refuses (`overlay_refused`) ends this attempt when the spec names a rootfs copy:
+//     the copy is made (rootfs_copy.hpp) and the steps start again on it;
 //  4. parent: resolves the user in the child's root (`/proc/PID/root`, in-root, with
 //     `resolve_user`; allocation stays in the parent), creates the working directory when
 //     missing, sends uid/gid/groups/HOME and the compiled seccomp program;
@@ -76,6 +78,8 @@ public:
 
 private:
   explicit ContainerProcess(std::unique_ptr<State> state) noexcept;
+  // `start` once the init layer is among the lower dirs and the rootfs (overlay or copy) chosen.
+  [[nodiscard]] static ContainerProcess start_prepared(const ContainerSpec& spec);
   std::unique_ptr<State> state_;
 };
 

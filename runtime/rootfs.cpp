@@ -60,6 +60,15 @@ int ensure_dir(int dirfd, const char* name) noexcept {
   return 0;
 }
 
+// The copy: a plain (non-recursive) bind, read-write; pivot_root needs the mount point.
+ChildFailure mount_copy(const RootfsPlan& plan) noexcept {
+  if (::mount(plan.copy.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+      ::chdir(plan.rootfs.c_str()) != 0) {
+    return fail(ChildStep::mount_copy);
+  }
+  return k_ok;
+}
+
 ChildFailure mount_overlay(const RootfsPlan& plan) noexcept {
   if (!plan.overlay.chdir.empty() && ::chdir(plan.overlay.chdir.c_str()) != 0) {
     return fail(ChildStep::mount_overlay);
@@ -328,7 +337,8 @@ ChildFailure setup_rootfs(const RootfsPlan& plan) noexcept {
   if (null_fd.get() < 0) {
     return fail(ChildStep::host_dev_null);
   }
-  if (const ChildFailure f = mount_overlay(plan); f.err != 0) {
+  if (const ChildFailure f = plan.copy.empty() ? mount_overlay(plan) : mount_copy(plan);
+      f.err != 0) {
     return f;
   }
   const UniqueFd root(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -5,7 +5,8 @@
 // - `make_rootfs_plan` (parent, may throw): every string the child will need — the overlayfs
 //   option string, the paths of the state files — computed up front;
 // - `setup_rootfs` (child, noexcept, no allocation): makes `/` private (recursively) so nothing
-//   propagates back to the host, mounts the overlay on the rootfs, then inside it /proc (verified
+//   propagates back to the host, mounts the overlay on the rootfs (or bind-mounts the rootfs
+//   copy there, rootfs_copy.hpp, when the plan has one), then inside it /proc (verified
 //   with fstatfs), a read-only /sys, a fresh tmpfs /dev with the standard nodes bind-mounted from
 //   the host, /dev/pts (newinstance), /dev/shm and /dev/mqueue, the /dev/fd links,
 //   the container's cgroup directories read-only under /sys/fs/cgroup,
@@ -88,6 +89,7 @@ struct PlannedMount {
 struct RootfsPlan {
   std::vector<PlannedMount> mounts;
   OverlayOptions overlay;
+  std::string copy; // when set: the rootfs copy (rootfs_copy.hpp), bound instead of the overlay
   std::string rootfs;
   std::string hosts;       // <state>/hosts
   std::string hostname;    // <state>/hostname

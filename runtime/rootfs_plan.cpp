@@ -2,6 +2,8 @@
 
 #include "runtime/rootfs.hpp"
 
+#include "runtime/rootfs_copy.hpp"
+
 #include "common/error.hpp"
 #include "common/quote.hpp"
 
@@ -109,7 +111,11 @@ void make_overlay_links(const OverlayOptions& options) {
 
 RootfsPlan make_rootfs_plan(const ContainerSpec& spec) {
   RootfsPlan plan;
-  plan.overlay = overlay_mount_options(spec);
+  if (!spec.rootfs_copy.empty() && rootfs_copy_exists(spec.rootfs_copy)) {
+    plan.copy = spec.rootfs_copy; // it holds the container's files from now on (rootfs_copy.hpp)
+  } else {
+    plan.overlay = overlay_mount_options(spec);
+  }
   plan.rootfs = spec.rootfs;
   plan.hosts = spec.state_dir + "/hosts";
   plan.hostname = spec.state_dir + "/hostname";
@@ -134,6 +140,8 @@ const char* child_step_name(ChildStep step) noexcept {
     return "make / private";
   case ChildStep::mount_overlay:
     return "mount overlay";
+  case ChildStep::mount_copy:
+    return "bind-mount the rootfs copy";
   case ChildStep::host_dev_null:
     return "open host /dev/null";
   case ChildStep::mount_proc:

@@ -13,6 +13,11 @@
 //   <id>/lock                 flock: held exclusive around every read-modify-write of state.json.
 //   <id>/wait.lock            flock: `wait` holds it shared so a `--rm` container outlives it.
 //   <id>/upper, work, rootfs  overlayfs upper and work dirs, the (empty) mount point
+//   <id>/init                 the init layer (runtime/init_layer.hpp), made at the first start
+//   <id>/rootfs-copy          where overlayfs cannot be mounted: the container's layers merged
+//                             into one tree (runtime/rootfs_copy.hpp), bind-mounted as its rootfs
+//                             and holding its changes from then on (upper stays as it was);
+//                             `rootfs-copy.partial` while being made
 //   <id>/hosts, hostname, resolv.conf   the /etc files bind-mounted into the container
 //   <id>/<id>-json.log        the log, docker's json-file format: one JSON object per line,
 //                             {"log":"text\n","stream":"stdout"|"stderr","time":"RFC 3339 nano"}

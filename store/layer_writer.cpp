@@ -148,15 +148,14 @@ void TarStream::close() {
 
 } // namespace layer_writer_detail
 
-LayerBlob write_layer(BlobStore& store, int source_dir_fd, const LayerWriteOptions& options) {
-  using layer_writer_detail::TarStream;
-  using layer_writer_detail::TreeWalker;
+LayerBlob layer_writer_detail::write_layer_with(BlobStore& store, const LayerWriteOptions& options,
+                                               const EntryProducer& produce) {
   BlobWriter blob = store.writer();
   auto compressor = make_compressor(options.compression, options.level,
                                     [&blob](std::string_view bytes) { blob.write(bytes); });
   TarStream tar(*compressor);
   TreeWalker walker(tar, options);
-  walker.walk(source_dir_fd);
+  produce(walker, tar);
   tar.close();
   compressor->finish();
   const PutResult put = blob.publish();
@@ -167,6 +166,14 @@ LayerBlob write_layer(BlobStore& store, int source_dir_fd, const LayerWriteOptio
                    .content_size = walker.content_size(),
                    .media_type = std::string(layer_media_type(options.compression)),
                    .already_present = put.already_present};
+}
+
+LayerBlob write_layer(BlobStore& store, int source_dir_fd, const LayerWriteOptions& options) {
+  return layer_writer_detail::write_layer_with(
+      store, options, [source_dir_fd](layer_writer_detail::TreeWalker& walker,
+                                      layer_writer_detail::TarStream&) {
+        walker.walk(source_dir_fd);
+      });
 }
 
 } // namespace strata::store

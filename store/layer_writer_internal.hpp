@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -83,13 +84,20 @@ public:
 
   // Writes every entry below `root_fd` (borrowed); the root itself is not an entry.
   void walk(int root_fd);
+  // Writes the entry `name` of `dir_fd`, stat'ed as `st`, at `path` (relative, no trailing `/`);
+  // a directory with everything below it.
+  void add(int dir_fd, const std::string& name, const std::string& path, const struct stat& st);
+  // Writes the directory `fd` (borrowed, a real fd), stat'ed as `st`, at `path`, without its
+  // children.
+  void add_directory_entry(int fd, const std::string& path, const struct stat& st);
   [[nodiscard]] std::uint64_t content_size() const noexcept { return content_size_; }
 
 private:
   void walk_dir(int dir_fd, const std::string& prefix);
-  void add(int dir_fd, const std::string& name, const std::string& path, const struct stat& st);
   void add_directory(int dir_fd, const std::string& name, const struct stat& st,
                      TarEntry& entry);
+  // Writes the directory entry `entry` (its name without the `/` yet) of the directory `fd`.
+  void write_directory(int fd, TarEntry& entry);
   void add_file(int dir_fd, const std::string& name, const struct stat& st, TarEntry& entry);
   [[nodiscard]] bool add_as_hardlink(const struct stat& st, TarEntry& entry);
   // Reads the xattrs of `fd` into `entry`; returns whether the overlay opaque marker was there.
@@ -102,5 +110,11 @@ private:
   std::vector<char> buffer_;
   std::uint64_t content_size_ = 0;
 };
+
+// `write_layer`'s recipe (blob writer, compressor, tar stream, walker) with `produce` writing
+// the entries.
+using EntryProducer = std::function<void(TreeWalker&, TarStream&)>;
+[[nodiscard]] LayerBlob write_layer_with(BlobStore& store, const LayerWriteOptions& options,
+                                         const EntryProducer& produce);
 
 } // namespace strata::store::layer_writer_detail

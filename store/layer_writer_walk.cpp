@@ -193,11 +193,26 @@ void TreeWalker::add(int dir_fd, const std::string& name, const std::string& pat
 
 void TreeWalker::add_directory(int dir_fd, const std::string& name, const struct stat& st,
                                TarEntry& entry) {
+  const UniqueFd child = open_same(dir_fd, name, O_DIRECTORY, st, entry.name);
+  write_directory(child.get(), entry);
+  walk_dir(child.get(), entry.name);
+}
+
+void TreeWalker::add_directory_entry(int fd, const std::string& path, const struct stat& st) {
+  TarEntry entry;
+  entry.name = path;
+  entry.mode = st.st_mode & 07777;
+  entry.uid = st.st_uid;
+  entry.gid = st.st_gid;
+  entry.mtime = clamp(st.st_mtim.tv_sec);
+  write_directory(fd, entry);
+}
+
+void TreeWalker::write_directory(int fd, TarEntry& entry) {
   const std::string path = entry.name;
-  const UniqueFd child = open_same(dir_fd, name, O_DIRECTORY, st, path);
   entry.type = TarType::directory;
   entry.name = path + "/";
-  const bool opaque = read_xattrs(child.get(), path, entry);
+  const bool opaque = read_xattrs(fd, path, entry);
   tar_.begin(entry);
   tar_.end();
   if (opaque) {
@@ -210,7 +225,6 @@ void TreeWalker::add_directory(int dir_fd, const std::string& name, const struct
     tar_.begin(marker);
     tar_.end();
   }
-  walk_dir(child.get(), entry.name);
 }
 
 bool TreeWalker::add_as_hardlink(const struct stat& st, TarEntry& entry) {
