@@ -1,12 +1,17 @@
 #include "builder/step_files.hpp"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+
+#include <array>
+#include <functional>
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "builder/add_sources.hpp"
 #include "builder/cache_key.hpp"
 #include "builder/copy_files.hpp"
 #include "builder/step_layer.hpp"
@@ -74,17 +79,21 @@ void refuse_unsupported(const parser::Instruction& inst) {
     // --link only changes how BuildKit rebases the layer; the result is the same files.
   }
   if (inst.kind == parser::InstructionKind::copy && inst.as<parser::CopyInstruction>().parents) {
-    fail("--parents");
+    for (const auto& s : t.sources) {
+      if (s.value.find("/./") != std::string::npos || s.value.starts_with("./")) {
+        fail("--parents with a `./` pivot");
+      }
+    }
   }
   if (inst.kind == parser::InstructionKind::add) {
     const auto& add = inst.as<parser::AddInstruction>();
-    if (add.checksum) {
-      fail("--checksum");
-    }
     for (const auto& s : t.sources) {
-      if (is_url(s.value)) {
-        fail(fmt::format("of a URL ({})", s.value));
+      if (s.value.starts_with("git@") || s.value.ends_with(".git")) {
+        fail(fmt::format("of a git repository ({})", s.value));
       }
+    }
+    if (add.checksum && (t.sources.size() != 1 || !is_url(t.sources.front().value))) {
+      fail("--checksum of anything but one http(s) URL");
     }
   }
 }
@@ -100,30 +109,61 @@ void resolve_chown(const parser::FileTransfer& t, int dest_root, CopyOptions& op
   options.gid = user.gid;
 }
 
-void write_inline(const parser::HeredocFile& h, int root, const std::string& dest,
-                  const CopyOptions& options) {
-  const std::string path = dest.ends_with("/") ? dest + h.name : dest;
+// A file created in the destination with `content` written by `fill(fd)`.
+void write_new_file(int root, const std::string& path, mode_t mode, const CopyOptions& options,
+                    const std::function<void(int)>& fill) {
   const std::size_t slash = path.rfind('/');
   if (slash > 0) {
     mkdir_all_in_root(root, path.substr(0, slash), 0755);
   }
-  mode_t mode = 0644;
   if (options.chmod) {
     mode = ChmodSpec::parse(*options.chmod).apply(S_IFREG | mode);
   }
   const UniqueFd fd = open_in_root(root, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
-  std::size_t done = 0;
-  while (done < h.content.size()) {
-    const ssize_t n = ::write(fd.get(), h.content.data() + done, h.content.size() - done);
-    if (n < 0) {
-      throw_errno("write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  fill(fd.get());
   ::fchmod(fd.get(), mode);
   if (::fchown(fd.get(), options.uid.value_or(0), options.gid.value_or(0)) != 0) {
     throw_errno("chown", path);
   }
+}
+
+void write_fetched(const FetchedFile& f, int root, const std::string& dest,
+                   const CopyOptions& options) {
+  const std::string path = dest.ends_with("/") ? dest + f.name : dest;
+  write_new_file(root, path, 0600, options, [&](int out) {
+    const UniqueFd in(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) {
+      throw_errno("open", f.path);
+    }
+    struct stat st {};
+    ::fstat(in.get(), &st);
+    off_t offset = 0;
+    while (offset < st.st_size) {
+      const ssize_t n = ::sendfile(out, in.get(), &offset, static_cast<std::size_t>(st.st_size - offset));
+      if (n <= 0) {
+        throw_errno("copy download to", path);
+      }
+    }
+    if (f.mtime) {
+      const std::array<timespec, 2> times{timespec{*f.mtime, 0}, timespec{*f.mtime, 0}};
+      ::futimens(out, times.data());
+    }
+  });
+}
+
+void write_inline(const parser::HeredocFile& h, int root, const std::string& dest,
+                  const CopyOptions& options) {
+  const std::string path = dest.ends_with("/") ? dest + h.name : dest;
+  write_new_file(root, path, 0644, options, [&](int fd) {
+    std::size_t done = 0;
+    while (done < h.content.size()) {
+      const ssize_t n = ::write(fd, h.content.data() + done, h.content.size() - done);
+      if (n < 0) {
+        throw_errno("write", path);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+  });
 }
 
 } // namespace
@@ -169,7 +209,11 @@ FileSources::FileSources(BuildSession& session, const parser::Instruction& inst)
   }
   if (!from) {
     tree_ = SourceTree{session.context_fd.get(), &session.ignore, "context"};
-  } else {
+  }
+  if (inst.kind == parser::InstructionKind::copy) {
+    parents_ = inst.as<parser::CopyInstruction>().parents;
+  }
+  if (from) {
     empty_.emplace("strata-from-", session.images.root() + "/tmp");
     const std::optional<std::size_t> stage = session.graph.find_stage(*from);
     if (stage) {
@@ -184,7 +228,11 @@ FileSources::FileSources(BuildSession& session, const parser::Instruction& inst)
   }
   std::vector<std::string> sources;
   for (const auto& s : transfer_->sources) {
-    sources.push_back(s.value);
+    if (inst.kind == parser::InstructionKind::add && is_url(s.value)) {
+      fetch(session, inst, s.value);
+    } else {
+      sources.push_back(s.value);
+    }
   }
   if (!sources.empty()) {
     matches_ = match_sources(tree_, sources, excludes_);
@@ -215,8 +263,19 @@ void FileSources::apply(BuildSession& session, ImageState& state, const parser::
       options.chmod = transfer_->chmod->value;
     }
     resolve_chown(*transfer_, view.get(), options);
-    if (!matches_.empty()) {
-      copy_sources(tree_, matches_, excludes_, view.get(), dest, options);
+    std::vector<SourceMatch> plain;
+    for (const SourceMatch& m : matches_) {
+      if (!extract_if_archive(inst, m, view.get(), dest, options)) {
+        plain.push_back(m);
+      }
+    }
+    if (parents_) {
+      copy_with_parents(plain, view.get(), dest, options);
+    } else if (!plain.empty()) {
+      copy_sources(tree_, plain, excludes_, view.get(), dest, options);
+    }
+    for (const FetchedFile& f : fetched_) {
+      write_fetched(f, view.get(), dest, options);
     }
     for (const auto& h : transfer_->inline_sources) {
       write_inline(h, view.get(), dest, options);
@@ -224,6 +283,52 @@ void FileSources::apply(BuildSession& session, ImageState& state, const parser::
   }
   const bool layer = commit_upper(session, dir, state);
   add_history(session, state, copy_created_by(inst), !layer);
+}
+
+void FileSources::fetch(BuildSession& session, const parser::Instruction& inst,
+                        const std::string& url) {
+  if (!empty_) {
+    empty_.emplace("strata-add-", session.images.root() + "/tmp");
+  }
+  const std::string dir = fmt::format("{}/url-{}", empty_->path(), fetched_.size());
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    throw_errno("create", dir);
+  }
+  std::optional<std::string> checksum;
+  if (const auto& c = inst.as<parser::AddInstruction>().checksum) {
+    checksum = c->value;
+  }
+  fetched_.push_back(fetch_url(url, dir, checksum));
+  digests_[url] = fetched_.back().digest.str();
+}
+
+// COPY --parents: each match keeps its path below the destination.
+void FileSources::copy_with_parents(const std::vector<SourceMatch>& matches, int view,
+                                    const std::string& dest, const CopyOptions& options) const {
+  const std::string base = dest.ends_with("/") ? dest : dest + "/";
+  for (const SourceMatch& m : matches) {
+    const std::string clean = m.path == "." ? "" : m.path;
+    const std::size_t slash = clean.rfind('/');
+    const std::string target =
+        m.is_dir ? base + clean + "/"
+                 : base + (slash == std::string::npos ? "" : clean.substr(0, slash + 1));
+    copy_sources(tree_, {m}, excludes_, view, target, options);
+  }
+}
+
+bool FileSources::extract_if_archive(const parser::Instruction& inst, const SourceMatch& match,
+                                     int view, const std::string& dest,
+                                     const CopyOptions& options) const {
+  if (inst.kind != parser::InstructionKind::add || match.is_dir || !from_context_) {
+    return false;
+  }
+  const UniqueFd fd = open_in_root(tree_.root_fd, match.path, O_RDONLY);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !is_archive(fd.get())) {
+    return false;
+  }
+  extract_archive(fd.get(), view, dest, options);
+  return true;
 }
 
 void workdir_step(BuildSession& session, ImageState& state, const parser::Instruction& inst) {

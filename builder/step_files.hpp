@@ -5,6 +5,9 @@
 // in a lower layer is followed in-root, a file replaced is a copy-up — and the upper dir holds
 // exactly the step's changes.
 //
+// ADD also fetches http(s) URLs (with `--checksum`) and unpacks local tar archives
+// (add_sources.hpp).
+//
 // `FileSources` is the source side of one COPY/ADD, prepared before the cache lookup: the tree
 // (the context with .dockerignore, a finished stage, or an image, opened as a read-only merged
 // view), the matches and their content digests (the cache key's `files`).
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/add_sources.hpp"
 #include "builder/build_context.hpp"
 #include "builder/build_session.hpp"
 #include "builder/build_state.hpp"
@@ -36,15 +40,23 @@ public:
   void apply(BuildSession& session, ImageState& state, const parser::Instruction& inst);
 
 private:
+  void fetch(BuildSession& session, const parser::Instruction& inst, const std::string& url);
+  void copy_with_parents(const std::vector<SourceMatch>& matches, int view,
+                         const std::string& dest, const CopyOptions& options) const;
+  bool extract_if_archive(const parser::Instruction& inst, const SourceMatch& match, int view,
+                          const std::string& dest, const CopyOptions& options) const;
+
   const parser::FileTransfer* transfer_ = nullptr;
   std::optional<TempDir> empty_;
   std::optional<ImageState> image_; // a `--from` image's state (its snapshots)
   UniqueFd root_;
   SourceTree tree_;
   bool from_context_ = true;
+  bool parents_ = false;
   std::vector<std::string> excludes_;
   std::vector<SourceMatch> matches_;
   std::map<std::string, std::string> digests_;
+  std::vector<FetchedFile> fetched_;
 };
 
 // WORKDIR's directory, created (0755) in a layer when missing; history as BuildKit writes it.

@@ -1,0 +1,194 @@
+#include "builder/add_sources.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include "common/error.hpp"
+#include "common/in_root.hpp"
+#include "common/unique_fd.hpp"
+#include "store/sha256.hpp"
+#include "store/tar_apply.hpp"
+
+namespace strata::builder {
+namespace {
+
+constexpr std::uint64_t k_max_download = 16ULL << 30;
+
+struct Download {
+  int fd = -1;
+  store::Sha256 hash;
+  std::uint64_t size = 0;
+  bool too_big = false;
+  int write_errno = 0;
+};
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* d = static_cast<Download*>(user);
+  const std::size_t n = size * count;
+  d->size += n;
+  if (d->size > k_max_download) {
+    d->too_big = true;
+    return 0;
+  }
+  d->hash.update(std::string_view(data, n));
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t w = ::write(d->fd, data + done, n - done);
+    if (w < 0) {
+      d->write_errno = errno;
+      return 0;
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return n;
+}
+
+std::string url_file_name(const std::string& url) {
+  std::string path = url.substr(url.find("://") + 3);
+  path = path.substr(0, path.find_first_of("?#"));
+  const std::size_t slash = path.find('/');
+  path = slash == std::string::npos ? "" : path.substr(slash);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  return name.empty() ? "index.html" : name;
+}
+
+// libcurl, loaded on first use (see builder/CMakeLists.txt).
+struct CurlApi {
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_perform) easy_perform = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_global_init) global_init = nullptr;
+};
+
+template <typename F> void load_symbol(void* library, const char* name, F& out) {
+  out = reinterpret_cast<F>(::dlsym(library, name));
+  if (out == nullptr) {
+    throw Error(ErrorKind::unsupported, fmt::format("libcurl.so.4 lacks {}", name));
+  }
+}
+
+const CurlApi& curl_api() {
+  static const CurlApi api = [] {
+    void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) {
+      throw Error(ErrorKind::unsupported,
+                  fmt::format("ADD of a URL needs libcurl (apt-get install libcurl4): {}", ::dlerror()));
+    }
+    CurlApi a;
+    load_symbol(library, "curl_easy_init", a.easy_init);
+    load_symbol(library, "curl_easy_setopt", a.easy_setopt);
+    load_symbol(library, "curl_easy_perform", a.easy_perform);
+    load_symbol(library, "curl_easy_getinfo", a.easy_getinfo);
+    load_symbol(library, "curl_easy_cleanup", a.easy_cleanup);
+    load_symbol(library, "curl_easy_strerror", a.easy_strerror);
+    load_symbol(library, "curl_global_init", a.global_init);
+    a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
+}
+
+class Curl {
+public:
+  Curl() : api_(curl_api()), handle_(api_.easy_init()) {
+    if (handle_ == nullptr) {
+      throw Error(ErrorKind::internal, "curl_easy_init failed");
+    }
+  }
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+  ~Curl() { api_.easy_cleanup(handle_); }
+  [[nodiscard]] CURL* get() const noexcept { return handle_; }
+  [[nodiscard]] const CurlApi& api() const noexcept { return api_; }
+
+private:
+  const CurlApi& api_;
+  CURL* handle_;
+};
+
+} // namespace
+
+FetchedFile fetch_url(const std::string& url, const std::string& into_dir,
+                      const std::optional<std::string>& checksum) {
+  FetchedFile out;
+  out.name = url_file_name(url);
+  out.path = into_dir + "/download";
+  const UniqueFd fd(::open(out.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) {
+    throw_errno("create", out.path);
+  }
+  Download download;
+  download.fd = fd.get();
+  const Curl curl;
+  std::array<char, CURL_ERROR_SIZE> error{};
+  curl.api().easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl.api().easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl.api().easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl.api().easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 10L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_FILETIME, 1L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
+  curl.api().easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
+  curl.api().easy_setopt(curl.get(), CURLOPT_WRITEDATA, &download);
+  const CURLcode code = curl.api().easy_perform(curl.get());
+  if (download.too_big) {
+    throw Error(ErrorKind::io, fmt::format("ADD {}: larger than {} bytes", url, k_max_download));
+  }
+  if (download.write_errno != 0) {
+    throw_errno("write download of", url, download.write_errno);
+  }
+  if (code != CURLE_OK) {
+    throw Error(ErrorKind::io, fmt::format("ADD {}: {}", url,
+                                           error[0] != '\0' ? error.data() : curl.api().easy_strerror(code)));
+  }
+  out.digest = download.hash.finish();
+  if (checksum && *checksum != out.digest.str()) {
+    throw Error(ErrorKind::corrupt, fmt::format("ADD {}: digest mismatch {}: {}", url,
+                                                out.digest.str(), *checksum));
+  }
+  long filetime = -1;
+  if (curl.api().easy_getinfo(curl.get(), CURLINFO_FILETIME, &filetime) == CURLE_OK && filetime >= 0) {
+    out.mtime = static_cast<std::time_t>(filetime);
+  }
+  return out;
+}
+
+bool is_archive(int fd) {
+  std::array<unsigned char, 512> head{};
+  const ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+    return true; // gzip
+  }
+  if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) {
+    return true; // zstd
+  }
+  return n >= 263 && std::memcmp(head.data() + 257, "ustar", 5) == 0;
+}
+
+void extract_archive(int fd, int dest_root_fd, const std::string& dest, const CopyOptions& options) {
+  mkdir_all_in_root(dest_root_fd, dest, 0755);
+  const UniqueFd target = open_in_root(dest_root_fd, dest, O_RDONLY | O_DIRECTORY);
+  store::ApplyOptions apply;
+  apply.privileged = store::Privileged::yes;
+  apply.whiteouts = store::WhiteoutMode::remove;
+  std::ignore = store::apply_layer(fd, target.get(), apply);
+  if (options.uid || options.gid) {
+    throw Error(ErrorKind::unsupported, "ADD --chown of a local archive is not supported yet");
+  }
+}
+
+} // namespace strata::builder
