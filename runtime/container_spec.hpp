@@ -88,6 +88,10 @@ struct ContainerSpec {
   // console socket) is its controlling terminal and 0, 1 and 2; the caller gets the master from
   // `ContainerProcess::take_pty_master` once it started.
   bool tty = false;
+  // false (the builder's RUN steps): `wait` forwards no signals — the caller handles SIGINT
+  // itself, with those signals blocked in every thread — and the command starts with no signal
+  // blocked whatever the caller's mask.
+  bool forward_signals = true;
 };
 
 } // namespace strata::runtime

@@ -245,6 +245,7 @@ struct ContainerProcess::State {
   std::optional<ChildProcess> child;
   std::optional<ContainerExit> exec_failure;
   UniqueFd pty_master;
+  bool forward_signals = true;
 
   State() = default;
   State(const State&) = delete;
@@ -312,6 +313,10 @@ ContainerProcess ContainerProcess::start_prepared(const ContainerSpec& spec) {
   plan.report_write = report.write_end.get();
   state->signals = std::make_unique<SignalBlock>();
   plan.saved_mask = state->signals->saved();
+  if (!spec.forward_signals) {
+    ::sigemptyset(&plan.saved_mask);
+  }
+  state->forward_signals = spec.forward_signals;
   // Started under the block, so the forwarded signals never land on this thread.
   std::future<std::vector<sock_filter>> filter = compile_in_background(spec);
   auto entry = [&plan] { child_main(plan); };
@@ -335,7 +340,7 @@ ContainerExit ContainerProcess::wait(IoRelay* io) {
   // The command runs already, so this no longer leaks into it: a reader that went away
   // (`strata run … | head -1`) is EPIPE for the relay, not the death of strata.
   ::signal(SIGPIPE, SIG_IGN);
-  ContainerExit exit = s.child->wait_forwarding(*s.signals, io);
+  ContainerExit exit = s.child->wait_forwarding(*s.signals, io, s.forward_signals);
   s.child.reset();
   if (io != nullptr) {
     io->drain();
