@@ -138,6 +138,14 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
   const parser::StageGraph graph = parser::StageGraph::build(ast, parser::to_instructions(ast), inputs);
   const std::vector<std::size_t> needed = graph.required_stages(options.target);
   progress.done(vertex);
+  if (const std::vector<std::string> unused = graph.unused_build_args(options.target);
+      !unused.empty()) {
+    std::string names;
+    for (const std::string& name : unused) {
+      names += (names.empty() ? "" : " ") + name;
+    }
+    progress.warning(fmt::format("[Warning] One or more build-args [{}] were not consumed", names));
+  }
 
   store::ImageStore images = store::ImageStore::open(options.store_root);
   const store::FileLock content = images.content_lock();

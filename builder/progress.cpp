@@ -84,6 +84,12 @@ void Progress::explain(int vertex, std::string_view reason) {
   note(vertex, fmt::format("cache miss: {}", reason));
 }
 
+void Progress::warning(std::string_view text) {
+  const std::lock_guard lock(mutex_);
+  std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
+  std::fflush(out_);
+}
+
 void Progress::cached(int vertex) {
   const std::lock_guard lock(mutex_);
   vertices_[vertex].finished = true;

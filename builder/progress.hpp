@@ -41,6 +41,9 @@ public:
   void note(int vertex, std::string_view text);
   // Why a step missed the cache; printed in plain mode when `explain` was asked for.
   void explain(int vertex, std::string_view reason);
+  // A build-wide warning, printed on its own line (also in quiet mode: on stderr it does not
+  // disturb the image ID on stdout).
+  void warning(std::string_view text);
   void cached(int vertex);
   void done(int vertex);
   void error(int vertex, std::string_view message);
