@@ -311,7 +311,7 @@ int run_build(const GlobalOptions& global, const BuildFlags& flags) {
     options.source_date_epoch = std::stoll(epoch);
   }
   for (const std::string& tag : flags.tags) {
-    options.tags.push_back(parse_reference_argument(tag));
+    options.tags.push_back(parse_reference_argument(tag).with_default_tag());
   }
   std::vector<BuildOutput> outputs;
   for (const std::string& o : flags.outputs) {
