@@ -110,7 +110,6 @@ private:
       throw Error(e.kind(), e.message(), from.range(s_.file_label));
     }
     scope_.set_inherited(s_.graph.global_values());
-    scope_.set_all(parser::platform_args(s_.inputs), false);
     scope_.set_all(env_of(state_.image_config()), true);
     run_triggers(from);
   }
