@@ -154,6 +154,8 @@ char type_letter(mode_t mode) {
 struct DigestRecord {
   std::string text;
   std::string file_to_hash; // root-relative canonical path; empty unless a regular file
+  struct stat st {};        // of that file (for the hash cache)
+  std::string path;         // root-relative path of the entry; empty for a match record
 };
 
 // The text of `name` in-root below `dir_fd`, or nullopt when there is none.
@@ -233,10 +235,19 @@ std::vector<SourceMatch> match_sources(const SourceTree& tree,
 store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMatch>& matches,
                              const std::vector<std::string>& excludes,
                              std::vector<std::string>* read_paths) {
+  return digest_sources(tree, matches, excludes, DigestExtras{read_paths, nullptr, nullptr});
+}
+
+store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMatch>& matches,
+                             const std::vector<std::string>& excludes,
+                             const DigestExtras& extras) {
+  std::vector<std::string>* read_paths = extras.read_paths;
   const auto exclude = detail::exclude_matcher(excludes);
   std::vector<DigestRecord> records;
   for (const auto& match : matches) {
-    records.push_back({fmt::format("M{}{}", match.path, '\0'), {}});
+    DigestRecord header;
+    header.text = fmt::format("M{}{}", match.path, '\0');
+    records.push_back(std::move(header));
     const ResolvedPath resolved = resolve_match(tree, match);
     for (auto& entry : detail::list_match(tree, resolved, exclude ? &*exclude : nullptr)) {
       const mode_t mode = entry.st.st_mode;
@@ -248,7 +259,9 @@ store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMat
         record.text += entry.link_target;
       } else if (S_ISREG(mode)) {
         record.file_to_hash = entry.root_rel;
+        record.st = entry.st;
       }
+      record.path = entry.root_rel;
       if (read_paths != nullptr && (S_ISLNK(mode) || S_ISREG(mode))) {
         read_paths->push_back(entry.root_rel);
       }
@@ -261,9 +274,26 @@ store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMat
     if (record.file_to_hash.empty()) {
       return;
     }
+    if (extras.hashes != nullptr) {
+      if (const auto known = extras.hashes->find(record.file_to_hash, record.st)) {
+        record.text += *known;
+        return;
+      }
+    }
     const UniqueFd fd = detail::open_regular(tree.root_fd, record.file_to_hash);
-    record.text += store::sha256_of_fd(fd.get(), record.file_to_hash).str();
+    const std::string digest = store::sha256_of_fd(fd.get(), record.file_to_hash).str();
+    if (extras.hashes != nullptr) {
+      extras.hashes->put(record.file_to_hash, record.st, digest);
+    }
+    record.text += digest;
   });
+  if (extras.entries != nullptr) {
+    for (const auto& record : records) {
+      if (!record.path.empty()) {
+        (*extras.entries)[record.path] = store::sha256_of(record.text).str();
+      }
+    }
+  }
   store::Sha256 hash;
   hash.update(std::string_view("strata-copy-sources-v1\n"));
   for (const auto& record : records) {

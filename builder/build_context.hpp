@@ -31,9 +31,11 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "builder/file_hash_cache.hpp"
 #include "parser/dockerignore.hpp"
 #include "store/digest.hpp"
 
@@ -98,6 +100,20 @@ struct SourceMatch {
                                            const std::vector<SourceMatch>& matches,
                                            const std::vector<std::string>& excludes,
                                            std::vector<std::string>* read_paths = nullptr);
+
+// What `digest_sources` may also do, each optional: `read_paths` as above; `entries` receives
+// each entry's own record digest by root-relative path (what `--explain` names: "src/a.c
+// changed"); `hashes` supplies and remembers content digests by stat identity
+// (file_hash_cache.hpp), so unchanged files are not read again.
+struct DigestExtras {
+  std::vector<std::string>* read_paths = nullptr;
+  std::map<std::string, std::string>* entries = nullptr;
+  FileHashCache* hashes = nullptr;
+};
+[[nodiscard]] store::Digest digest_sources(const SourceTree& tree,
+                                           const std::vector<SourceMatch>& matches,
+                                           const std::vector<std::string>& excludes,
+                                           const DigestExtras& extras);
 
 // Go's `filepath.Match` for one path component on Unix (no separator in `name`): `*`, `?`,
 // `[...]` with ranges and `^`, `\` escapes; characters are UTF-8 runes. A malformed pattern

@@ -14,6 +14,7 @@
 #include "builder/build.hpp"
 #include "builder/build_cache.hpp"
 #include "builder/build_state.hpp"
+#include "builder/file_hash_cache.hpp"
 #include "common/unique_fd.hpp"
 #include "parser/ast.hpp"
 #include "parser/dockerignore.hpp"
@@ -29,7 +30,8 @@ struct BuildSession {
       : options(options_), progress(progress_), images(images_), cache(images_), ast(ast_),
         graph(graph_), inputs(std::move(inputs_)), context_fd(std::move(context_fd_)),
         file_label(std::move(file_label_)), total_stages(graph_.stages().size()),
-        stage_results(graph_.stages().size()) {}
+        stage_results(graph_.stages().size()),
+        hashes(options_.store_root, options_.context_dir) {}
 
   const BuildOptions& options;
   Progress& progress;
@@ -46,6 +48,8 @@ struct BuildSession {
   // Finished stages' states, by stage index; written once by the stage's own node, read by the
   // nodes the flow graph runs after it.
   std::vector<std::optional<ImageState>> stage_results;
+  // Content digests of context files by stat identity, kept between builds.
+  FileHashCache hashes;
 
   // Context files read (relative paths), for `--depfile`.
   void add_context_reads(const std::vector<std::string>& paths);

@@ -156,6 +156,7 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
                                        options.dockerfile_path == "-" ? "" : options.dockerfile_path);
   progress.done(vertex);
   run_stages(session, needed);
+  session.hashes.save();
 
   vertex = progress.begin("exporting to image");
   ImageState& last = *session.stage_results.at(needed.back());

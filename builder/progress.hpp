@@ -51,6 +51,7 @@ public:
   [[nodiscard]] std::string name(int vertex) const;
   [[nodiscard]] std::vector<std::string> tail(int vertex, std::size_t lines) const;
   [[nodiscard]] ProgressMode mode() const noexcept { return mode_; }
+  [[nodiscard]] bool explaining() const noexcept { return explain_; }
 
 private:
   struct Vertex {

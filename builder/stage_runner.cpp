@@ -226,7 +226,13 @@ private:
           return;
         }
       }
-      s_.progress.explain(vertex, s_.cache.explain_miss(slot_of(index), in));
+      if (s_.progress.explaining()) {
+        StepInputs detailed = in;
+        if (files && !files->entry_digests().empty()) {
+          detailed.files = files->entry_digests();
+        }
+        s_.progress.explain(vertex, s_.cache.explain_miss(slot_of(index), detailed));
+      }
       execute(inst, files, in.args, vertex);
       state_.identity = key;
       s_.cache.record(key, state_);

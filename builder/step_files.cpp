@@ -239,7 +239,11 @@ FileSources::FileSources(BuildSession& session, const parser::Instruction& inst)
   }
   std::vector<std::string> reads;
   for (const SourceMatch& m : matches_) {
-    digests_[m.path] = digest_sources(tree_, {m}, excludes_, from_context_ ? &reads : nullptr).str();
+    DigestExtras extras;
+    extras.read_paths = from_context_ ? &reads : nullptr;
+    extras.hashes = from_context_ ? &session.hashes : nullptr;
+    extras.entries = session.progress.explaining() ? &entries_ : nullptr;
+    digests_[m.path] = digest_sources(tree_, {m}, excludes_, extras).str();
   }
   for (const auto& h : transfer_->inline_sources) {
     CacheKeyBuilder key;

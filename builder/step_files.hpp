@@ -36,6 +36,10 @@ public:
   [[nodiscard]] const std::map<std::string, std::string>& digests() const noexcept {
     return digests_;
   }
+  // Each copied file's own digest by path, for `--explain` (filled when explaining).
+  [[nodiscard]] const std::map<std::string, std::string>& entry_digests() const noexcept {
+    return entries_;
+  }
   // Copies the sources into `state` as a new layer and adds the history row.
   void apply(BuildSession& session, ImageState& state, const parser::Instruction& inst);
 
@@ -56,6 +60,7 @@ private:
   std::vector<std::string> excludes_;
   std::vector<SourceMatch> matches_;
   std::map<std::string, std::string> digests_;
+  std::map<std::string, std::string> entries_;
   std::vector<FetchedFile> fetched_;
 };
 
