@@ -15,6 +15,7 @@
 #include "builder/build_cache.hpp"
 #include "builder/build_state.hpp"
 #include "builder/file_hash_cache.hpp"
+#include "builder/layer_pipeline.hpp"
 #include "common/unique_fd.hpp"
 #include "parser/ast.hpp"
 #include "parser/dockerignore.hpp"
@@ -22,6 +23,9 @@
 #include "store/image_store.hpp"
 
 namespace strata::builder {
+
+// How the build writes layers: gzip, overlayfs upper dirs, SOURCE_DATE_EPOCH's clamp.
+[[nodiscard]] store::LayerWriteOptions layer_options(const BuildOptions& options);
 
 struct BuildSession {
   BuildSession(const BuildOptions& options_, Progress& progress_, store::ImageStore& images_,
@@ -31,7 +35,8 @@ struct BuildSession {
         graph(graph_), inputs(std::move(inputs_)), context_fd(std::move(context_fd_)),
         file_label(std::move(file_label_)), total_stages(graph_.stages().size()),
         stage_results(graph_.stages().size()),
-        hashes(options_.store_root, options_.context_dir) {}
+        hashes(options_.store_root, options_.context_dir),
+        layers(images_.blobs(), layer_options(options_)) {}
 
   const BuildOptions& options;
   Progress& progress;
@@ -50,6 +55,8 @@ struct BuildSession {
   std::vector<std::optional<ImageState>> stage_results;
   // Content digests of context files by stat identity, kept between builds.
   FileHashCache hashes;
+  // Layers compressed in the background while later steps run.
+  LayerPipeline layers;
 
   // Context files read (relative paths), for `--depfile`.
   void add_context_reads(const std::vector<std::string>& paths);
@@ -69,6 +76,9 @@ private:
   mutable std::mutex reads_mutex_;
   std::set<std::string> reads_;
 };
+
+// Waits for the blobs of `state`'s pending layers and fills in their descriptors.
+void resolve_layers(BuildSession& session, ImageState& state);
 
 // Runs one stage to completion (its base, then every step); the result's identity is the last
 // step's cache key. Defined in stage_runner.cpp.

@@ -29,6 +29,7 @@ struct BuiltLayer {
   store::Digest diff_id = placeholder_digest();
   store::Digest chain_id = placeholder_digest();
   std::string fs_path; // the snapshot's tree
+  bool pending = false; // the blob is still being written (layer_pipeline.hpp); `blob` unset
 };
 
 struct ImageState {

@@ -160,6 +160,7 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
 
   vertex = progress.begin("exporting to image");
   ImageState& last = *session.stage_results.at(needed.back());
+  resolve_layers(session, last);
   BuildResult result{placeholder_digest(), {}, {}, {}};
   result.config = final_config(options, last);
   for (const BuiltLayer& layer : last.layers) {

@@ -14,6 +14,7 @@
 #include "builder/step_run.hpp"
 #include "builder/step_text.hpp"
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "parser/expand.hpp"
 #include "runtime/exec_path.hpp"
 
@@ -90,7 +91,26 @@ public:
     for (const std::size_t index : stage_.steps) {
       step(s_.ast, s_.graph.instructions().at(index), number++, index, "");
     }
+    flush_records();
     return std::move(state_);
+  }
+
+  // Cache records are written once their layers' blobs are (layer_pipeline.hpp).
+  void flush_records() {
+    for (auto& [key, state] : records_) {
+      resolve_layers(s_, state);
+      s_.cache.record(key, state);
+    }
+    records_.clear();
+  }
+
+  // What succeeded stays cached when a later step fails (BuildKit keeps it too).
+  void flush_records_after_failure() noexcept {
+    try {
+      flush_records();
+    } catch (const std::exception& e) {
+      log::warn("could not record the build cache of the steps before the failure: {}", e.what());
+    }
   }
 
 private:
@@ -235,13 +255,14 @@ private:
       }
       execute(inst, files, in.args, vertex);
       state_.identity = key;
-      s_.cache.record(key, state_);
+      records_.emplace_back(key, state_);
       s_.progress.done(vertex);
     } catch (Error& e) {
       if (e.kind() != ErrorKind::cancelled) {
         s_.progress.error(vertex, e.message());
       }
       s_.fail();
+      flush_records_after_failure();
       if (e.kind() == ErrorKind::cancelled) {
         throw;
       }
@@ -260,6 +281,7 @@ private:
   std::size_t total_ = 0;
   bool cmd_set_ = false;
   std::deque<parser::Ast> trigger_asts_;
+  std::vector<std::pair<store::Digest, ImageState>> records_;
 };
 
 } // namespace

@@ -40,20 +40,35 @@ std::vector<std::string> StepDir::lowers(const ImageState& state) const {
   return out;
 }
 
+store::LayerWriteOptions layer_options(const BuildOptions& options) {
+  store::LayerWriteOptions out;
+  out.compression = store::Compression::gzip;
+  out.source = store::LayerSource::overlay_upper;
+  out.source_date_epoch = options.source_date_epoch;
+  return out;
+}
+
+void resolve_layers(BuildSession& session, ImageState& state) {
+  for (BuiltLayer& layer : state.layers) {
+    if (layer.pending) {
+      const std::optional<store::Descriptor> blob = session.layers.descriptor(layer.chain_id);
+      STRATA_CHECK(blob.has_value());
+      layer.blob = *blob;
+      layer.pending = false;
+    }
+  }
+}
+
 bool commit_upper(BuildSession& session, StepDir& dir, ImageState& state) {
   const std::string upper = dir.upper();
-  const store::LayerBlob blob = [&] {
+  const store::LayerMeasure measure = [&] {
     const UniqueFd fd(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
       throw_errno("open", upper);
     }
-    store::LayerWriteOptions options;
-    options.compression = store::Compression::gzip;
-    options.source = store::LayerSource::overlay_upper;
-    options.source_date_epoch = session.options.source_date_epoch;
-    return store::write_layer(session.images.blobs(), fd.get(), options);
+    return store::measure_layer(fd.get(), session.layers.options());
   }();
-  if (blob.diff_id.str() == k_empty_layer_diff_id) {
+  if (measure.diff_id.str() == k_empty_layer_diff_id) {
     return false;
   }
   std::vector<store::Digest> diff_ids;
@@ -64,21 +79,23 @@ bool commit_upper(BuildSession& session, StepDir& dir, ImageState& state) {
   if (!state.layers.empty()) {
     parent = state.layers.back().chain_id;
   }
-  diff_ids.push_back(blob.diff_id);
+  diff_ids.push_back(measure.diff_id);
   const store::Digest chain = store::chain_ids(diff_ids).back();
-  const store::SnapshotInfo snapshot =
-      session.images.snapshots().adopt(chain, parent, blob.diff_id, blob.content_size, upper);
+  const store::SnapshotInfo snapshot = session.images.snapshots().adopt(
+      chain, parent, measure.diff_id, measure.content_size, upper);
+  session.layers.start(chain, measure.diff_id, snapshot.fs_path);
   BuiltLayer layer;
-  layer.blob = store::Descriptor{blob.media_type, blob.digest, blob.size, {}, std::nullopt};
-  layer.diff_id = blob.diff_id;
+  layer.blob.media_type = std::string(store::layer_media_type(store::Compression::gzip));
+  layer.diff_id = measure.diff_id;
   layer.chain_id = chain;
   layer.fs_path = snapshot.fs_path;
+  layer.pending = true;
   state.layers.push_back(std::move(layer));
   nlohmann::json& rootfs = state.config["rootfs"];
   if (!rootfs.is_object()) {
     rootfs = {{"type", "layers"}, {"diff_ids", nlohmann::json::array()}};
   }
-  rootfs["diff_ids"].push_back(blob.diff_id.str());
+  rootfs["diff_ids"].push_back(measure.diff_id.str());
   return true;
 }
 

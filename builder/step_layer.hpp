@@ -7,9 +7,11 @@
 // resolv.conf), `files/` (heredoc scripts, secrets). Removed when the step ends, whatever happens;
 // `upper/` is moved into the snapshot store first when it becomes a layer.
 //
-// `commit_upper` turns the upper dir into a layer: a gzip blob (`write_layer`, overlay whiteouts
-// as `.wh.` entries) and a snapshot adopted from the upper dir itself (no copy). An upper dir with
-// no changes gives no layer (BuildKit's rule: the history row is then `empty_layer`).
+// `commit_upper` turns the upper dir into a layer: a snapshot adopted from the upper dir itself
+// (no copy), named by the diff ID of its tar (`measure_layer`), and a gzip blob written from it
+// in the background (layer_pipeline.hpp; overlay whiteouts as `.wh.` entries) while the next step
+// runs. An upper dir with no changes gives no layer (BuildKit's rule: the history row is then
+// `empty_layer`).
 
 #include <optional>
 #include <string>

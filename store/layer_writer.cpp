@@ -168,6 +168,18 @@ LayerBlob layer_writer_detail::write_layer_with(BlobStore& store, const LayerWri
                    .already_present = put.already_present};
 }
 
+LayerMeasure measure_layer(int source_dir_fd, const LayerWriteOptions& options) {
+  using layer_writer_detail::TarStream;
+  using layer_writer_detail::TreeWalker;
+  const auto out = make_compressor(Compression::none, std::nullopt, [](std::string_view) {});
+  TarStream tar(*out);
+  TreeWalker walker(tar, options);
+  walker.walk(source_dir_fd);
+  tar.close();
+  out->finish();
+  return LayerMeasure{tar.finish_diff_id(), tar.tar_size(), walker.content_size()};
+}
+
 LayerBlob write_layer(BlobStore& store, int source_dir_fd, const LayerWriteOptions& options) {
   return layer_writer_detail::write_layer_with(
       store, options, [source_dir_fd](layer_writer_detail::TreeWalker& walker,

@@ -77,6 +77,15 @@ struct LayerBlob {
   bool already_present = false;   // the store already had this blob
 };
 
+// What a layer's tar would be, without compressing or storing it: the diff ID and sizes (one
+// walk and one SHA-256 pass; the builder names a snapshot by it before the blob is written).
+struct LayerMeasure {
+  Digest diff_id;
+  std::uint64_t tar_size = 0;
+  std::uint64_t content_size = 0;
+};
+[[nodiscard]] LayerMeasure measure_layer(int source_dir_fd, const LayerWriteOptions& options);
+
 // Tars the tree under `source_dir_fd` (borrowed) and stores it as one blob.
 [[nodiscard]] LayerBlob write_layer(BlobStore& store, int source_dir_fd,
                                     const LayerWriteOptions& options);
