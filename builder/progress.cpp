@@ -10,7 +10,29 @@ constexpr std::size_t k_tail_lines = 10;
 } // namespace
 
 Progress::Progress(ProgressMode mode, std::FILE* out, bool explain)
-    : mode_(mode), out_(out), explain_(explain) {}
+    : mode_(mode), out_(out), explain_(explain) {
+  if (mode_ != ProgressMode::tty) {
+    return;
+  }
+  ticker_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!tick_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      print("");
+    }
+  });
+}
+
+Progress::~Progress() {
+  if (ticker_.joinable()) {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+      print(""); // the final status
+    }
+    tick_.notify_all();
+    ticker_.join();
+  }
+}
 
 double Progress::seconds(const Vertex& v) const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - v.started).count();
@@ -31,14 +53,39 @@ void Progress::print(const std::string& text) {
   std::fflush(out_);
 }
 
-// tty: one status line per running vertex, below everything already printed.
+// tty: the status area below everything already printed.
 void Progress::redraw_locked() {
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::fprintf(out_, "\x1b[34m[+] Building %.1fs (%zu/%zu)%s\x1b[0m\n", total, finished_,
+               vertices_.size(), stopping_ ? " FINISHED" : "");
+  ++drawn_lines_;
   for (const auto& [number, v] : vertices_) {
-    if (!v.finished) {
-      std::fprintf(out_, "\x1b[36m => #%d %s %.1fs\x1b[0m\n", number, v.name.c_str(), seconds(v));
+    if (v.finished) {
+      continue;
+    }
+    std::fprintf(out_, " => %s %.1fs\n", v.name.c_str(), seconds(v));
+    ++drawn_lines_;
+    if (!v.last.empty()) {
+      std::fprintf(out_, "\x1b[2m => > %s\x1b[0m\n", v.last.back().substr(0, 120).c_str());
       ++drawn_lines_;
     }
   }
+}
+
+// tty: the one line a finished vertex leaves (with its last output lines after an error).
+void Progress::finish_tty(int vertex, Vertex& v, std::string_view word) {
+  (void)vertex;
+  v.finished = true;
+  ++finished_;
+  std::string line = fmt::format(" => {}{}{} {:.1f}s\n", word, word.empty() ? "" : " ", v.name,
+                                 seconds(v));
+  if (word == "ERROR") {
+    for (const std::string& out : v.last) {
+      line += " => > " + out + "\n";
+    }
+  }
+  print(line);
 }
 
 int Progress::begin(std::string name) {
@@ -47,7 +94,9 @@ int Progress::begin(std::string name) {
   Vertex& v = vertices_[number];
   v.name = std::move(name);
   v.started = std::chrono::steady_clock::now();
-  print(fmt::format("\n#{} {}\n", number, v.name));
+  if (mode_ != ProgressMode::tty) {
+    print(fmt::format("\n#{} {}\n", number, v.name));
+  }
   return number;
 }
 
@@ -56,7 +105,9 @@ void Progress::emit_line(int vertex, Vertex& v, std::string_view line) {
   if (v.last.size() > k_tail_lines) {
     v.last.pop_front();
   }
-  print(fmt::format("#{} {:.3f} {}\n", vertex, seconds(v), line));
+  if (mode_ != ProgressMode::tty) {
+    print(fmt::format("#{} {:.3f} {}\n", vertex, seconds(v), line));
+  }
 }
 
 void Progress::output(int vertex, std::string_view bytes) {
@@ -74,7 +125,9 @@ void Progress::output(int vertex, std::string_view bytes) {
 
 void Progress::note(int vertex, std::string_view text) {
   const std::lock_guard lock(mutex_);
-  print(fmt::format("#{} {}\n", vertex, text));
+  if (mode_ != ProgressMode::tty) {
+    print(fmt::format("#{} {}\n", vertex, text));
+  }
 }
 
 void Progress::explain(int vertex, std::string_view reason) {
@@ -86,12 +139,20 @@ void Progress::explain(int vertex, std::string_view reason) {
 
 void Progress::warning(std::string_view text) {
   const std::lock_guard lock(mutex_);
-  std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
-  std::fflush(out_);
+  if (mode_ == ProgressMode::quiet) {
+    std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
+    std::fflush(out_);
+    return;
+  }
+  print(std::string(text) + "\n");
 }
 
 void Progress::cached(int vertex) {
   const std::lock_guard lock(mutex_);
+  if (mode_ == ProgressMode::tty) {
+    finish_tty(vertex, vertices_[vertex], "CACHED");
+    return;
+  }
   vertices_[vertex].finished = true;
   print(fmt::format("#{} CACHED\n", vertex));
 }
@@ -103,6 +164,10 @@ void Progress::done(int vertex) {
     emit_line(vertex, v, v.partial);
     v.partial.clear();
   }
+  if (mode_ == ProgressMode::tty) {
+    finish_tty(vertex, v, "");
+    return;
+  }
   v.finished = true;
   print(fmt::format("#{} DONE {:.1f}s\n", vertex, seconds(v)));
 }
@@ -113,6 +178,10 @@ void Progress::error(int vertex, std::string_view message) {
   if (!v.partial.empty()) {
     emit_line(vertex, v, v.partial);
     v.partial.clear();
+  }
+  if (mode_ == ProgressMode::tty) {
+    finish_tty(vertex, v, "ERROR");
+    return;
   }
   v.finished = true;
   print(fmt::format("#{} ERROR: {}\n", vertex, message));

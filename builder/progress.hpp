@@ -9,13 +9,17 @@
 //   #5 DONE 0.3s                        (or `#5 CACHED`, or `#5 ERROR: message`)
 // and, with `explain`, `#5 cache miss: <reason>`. Quiet mode prints nothing (the caller prints
 // the image ID); its output is still kept per vertex so a failure can show the last lines.
-// `tty` mode redraws a status line per running vertex on a terminal when progress changes, and
-// prints each vertex's plain lines as it finishes.
+// `tty` mode (BuildKit's terminal view) keeps a status area at the bottom of the terminal, redrawn
+// ten times a second by a ticker thread: `[+] Building 3.2s (7/9)`, then one line per running
+// vertex with its timer and its last output line; a vertex that ends leaves one line above it
+// (` => [2/3] RUN make   1.2s`, ` => CACHED [3/3] COPY . .`, ` => ERROR [2/3] RUN x` with its
+// last output lines).
 //
 // Thread-safety: every member may be called from any thread (parallel stages); lines are written
 // whole, under one mutex. Ownership: borrows the output stream.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <deque>
@@ -23,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace strata::builder {
@@ -32,6 +37,9 @@ enum class ProgressMode { plain, tty, quiet };
 class Progress {
 public:
   explicit Progress(ProgressMode mode, std::FILE* out = stderr, bool explain = false);
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  ~Progress();
 
   // Starts a vertex and prints its header; returns its number.
   int begin(std::string name);
@@ -64,6 +72,7 @@ private:
   void emit_line(int vertex, Vertex& v, std::string_view line);
   void print(const std::string& text);
   void redraw_locked();
+  void finish_tty(int vertex, Vertex& v, std::string_view word);
   double seconds(const Vertex& v) const;
 
   ProgressMode mode_;
@@ -73,6 +82,11 @@ private:
   std::map<int, Vertex> vertices_;
   int next_ = 1;
   std::size_t drawn_lines_ = 0; // tty: status lines currently on screen
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::size_t finished_ = 0;
+  bool stopping_ = false;
+  std::condition_variable tick_;
+  std::thread ticker_; // tty only
 };
 
 } // namespace strata::builder
