@@ -275,11 +275,12 @@ contains "ADD b.txt /added # buildkit" "ADD row as BuildKit's"
 field copies '{{json .Config.Env}}'; is "[\"PATH=$default_path\"]" "FROM scratch gets BuildKit's PATH"
 
 mkdir -p "$ctx/p/q"; echo par >"$ctx/p/q/f.txt"
-expect 1 "COPY --parents (not supported yet)" -- "$STRATA" build -q -f - "$ctx" <<'EOF'
+expect 0 "COPY --parents" -- "$STRATA" build -q -f - "$ctx" <<'EOF'
 FROM busybox
 COPY --parents p/q/f.txt /par/
 EOF
-contains "--parents" "the flag is named"
+expect 0 "parents kept" -- "$STRATA" run --rm "$(cat "$work/out")" cat /par/p/q/f.txt
+is "par" "COPY --parents keeps the source's directories"
 
 expect 1 "COPY of a missing file" -- "$STRATA" build -f - "$ctx" <<'EOF'
 FROM busybox
