@@ -53,6 +53,20 @@ parser::Env env_of(const json& config) {
   return env;
 }
 
+// BuildKit adds the default PATH to a base image's config that has none.
+void add_default_path(json& config) {
+  json& env = config["Env"];
+  if (!env.is_array()) {
+    env = json::array();
+  }
+  for (const json& e : env) {
+    if (e.is_string() && e.get<std::string>().starts_with("PATH=")) {
+      return;
+    }
+  }
+  env.push_back(std::string("PATH=") + runtime::k_default_path);
+}
+
 bool is_config_only(InstructionKind kind) {
   switch (kind) {
   case InstructionKind::cmd:
@@ -116,6 +130,12 @@ public:
 private:
   void start_base() {
     const parser::Instruction& from = s_.graph.instructions().at(stage_.from_instruction);
+    if (!stage_.platform.empty() && stage_.platform != s_.options.platform) {
+      throw Error(ErrorKind::unsupported,
+                  fmt::format("FROM --platform={}: only {} (this machine's) is supported",
+                              stage_.platform, s_.options.platform),
+                  from.range(s_.file_label));
+    }
     try {
       if (stage_.base_stage) {
         state_ = *s_.stage_results.at(*stage_.base_stage);
@@ -129,6 +149,7 @@ private:
     } catch (Error& e) {
       throw Error(e.kind(), e.message(), from.range(s_.file_label));
     }
+    add_default_path(state_.image_config());
     scope_.set_inherited(s_.graph.global_values());
     scope_.set_all(env_of(state_.image_config()), true);
     run_triggers(from);
@@ -177,6 +198,8 @@ private:
     in.instruction = canonical_text(s_.ast, inst);
     if (inst.kind == InstructionKind::run) {
       in.args = run_build_args(scope_);
+      // The build's --network changes what a RUN can do (the instruction's own flag is in its text).
+      in.instruction += fmt::format("\nnetwork={}", static_cast<int>(s_.options.network));
     }
     if (files) {
       in.files = files->digests();

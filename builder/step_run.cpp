@@ -4,16 +4,19 @@
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "builder/step_files.hpp"
 #include "builder/step_layer.hpp"
 #include "builder/step_text.hpp"
 #include "common/error.hpp"
 #include "common/file_util.hpp"
+#include "common/in_root.hpp"
 #include "common/unique_fd.hpp"
 #include "runtime/exec_path.hpp"
 #include "runtime/process.hpp"
@@ -69,7 +72,7 @@ std::vector<std::string> command_argv(const parser::CommandLine& command, const 
     const std::string host = dir.files() + "/" + "heredoc-script";
     write_private_file(host, h.content, 0755);
     const std::string target = "/dev/pipes/" + h.name;
-    mounts.push_back({runtime::MountSpec::Type::bind, host, target, true, {}});
+    mounts.push_back({runtime::MountSpec::Type::bind, host, target, true, {}, {}});
     if (h.content.starts_with("#!")) {
       return {target};
     }
@@ -136,17 +139,98 @@ std::string secret_content(const BuildSession& session, const parser::MountSpec&
   return {};
 }
 
+// A read-only bind of part of the context, resolved in-root (a symlink cannot lead out of it).
+runtime::MountSpec context_bind(BuildSession& session, const parser::MountSpec& m) {
+  const std::string source = m.source.empty() ? "." : m.source;
+  const UniqueFd fd = open_in_root(session.context_fd.get(), source, O_PATH);
+  char path[PATH_MAX];
+  const std::string link = fmt::format("/proc/self/fd/{}", fd.get());
+  const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
+  if (n <= 0) {
+    throw_errno("resolve bind source", source);
+  }
+  return {runtime::MountSpec::Type::bind, std::string(path, static_cast<std::size_t>(n)),
+          m.target, true, {}, {}};
+}
+
+// `path` below one layer's tree: "dir" (mount it), "stop" (an opaque dir, a whiteout or a
+// file hides the layers below), "absent". A symlink on the way is refused: the host would
+// follow it.
+enum class LayerPath { dir, stop, absent };
+LayerPath layer_path(const std::string& layer, const std::string& path) {
+  std::string current = layer;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('/', start);
+    end = end == std::string::npos ? path.size() : end;
+    const std::string component = path.substr(start, end - start);
+    start = end + 1;
+    if (component.empty() || component == ".") {
+      continue;
+    }
+    if (component == "..") {
+      throw Error(ErrorKind::usage, fmt::format("bind source {} climbs with ..", path));
+    }
+    current += "/" + component;
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0) {
+      return LayerPath::absent;
+    }
+    if (S_ISLNK(st.st_mode)) {
+      throw Error(ErrorKind::unsupported,
+                  fmt::format("RUN --mount from= with a source through a symlink ({})", path));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return LayerPath::stop;
+    }
+  }
+  char opaque[2] = {};
+  if (::lgetxattr(current.c_str(), "trusted.overlay.opaque", opaque, 1) == 1 && opaque[0] == 'y') {
+    return LayerPath::stop; // this layer's dir hides the ones below; it is still mounted
+  }
+  return LayerPath::dir;
+}
+
+// A read-only bind of a stage's (or an image's) tree: its layers as one overlay, never flattened.
+runtime::MountSpec stage_bind(BuildSession& session, const parser::MountSpec& m, const StepDir& dir) {
+  const std::optional<std::size_t> stage = session.graph.find_stage(m.from);
+  const ImageState state = stage ? *session.stage_results.at(*stage) : image_state(session, m.from);
+  const std::string source = m.source.empty() ? "/" : m.source;
+  runtime::MountSpec spec{runtime::MountSpec::Type::overlay, {}, m.target, true, {}, {}};
+  for (const std::string& layer : state.lower_dirs()) {
+    const LayerPath found = layer_path(layer, source);
+    if (found == LayerPath::absent) {
+      continue;
+    }
+    if (found == LayerPath::dir) {
+      spec.lower_dirs.push_back(layer + (source == "/" ? "" : "/" + source));
+    }
+    const std::string here = layer + "/" + source;
+    if (found == LayerPath::stop || (::lgetxattr(here.c_str(), "trusted.overlay.opaque", nullptr, 0) > 0)) {
+      break;
+    }
+  }
+  if (spec.lower_dirs.empty()) {
+    if (source != "/") {
+      throw Error(ErrorKind::not_found,
+                  fmt::format("RUN --mount={}: {} is not a directory in {}", m.text, source, m.from));
+    }
+    spec.lower_dirs.push_back(dir.path() + "/empty");
+  }
+  return spec;
+}
+
 void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, const StepDir& dir,
                     std::vector<runtime::MountSpec>& mounts, std::vector<std::string>& env) {
   for (const parser::MountSpec& m : run.mounts) {
     switch (m.type) {
     case parser::MountType::cache:
       mounts.push_back({runtime::MountSpec::Type::bind, cache_mount_dir(session, m), m.target,
-                        m.readonly, {}});
+                        m.readonly, {}, {}});
       break;
     case parser::MountType::tmpfs:
       mounts.push_back({runtime::MountSpec::Type::tmpfs, {}, m.target, false,
-                        m.size ? fmt::format("size={}", *m.size) : std::string()});
+                        m.size ? fmt::format("size={}", *m.size) : std::string(), {}});
       break;
     case parser::MountType::secret: {
       const std::string content = secret_content(session, m);
@@ -160,19 +244,15 @@ void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, co
       const std::string host = dir.files() + "/secret-" + std::to_string(mounts.size());
       write_private_file(host, content, m.mode.value_or(0400));
       mounts.push_back({runtime::MountSpec::Type::bind, host,
-                        m.target.empty() ? "/run/secrets/" + id : m.target, true, {}});
+                        m.target.empty() ? "/run/secrets/" + id : m.target, true, {}, {}});
       break;
     }
     case parser::MountType::bind:
-      if (!m.from.empty() || !m.readonly) {
+      if (!m.readonly) {
         throw Error(ErrorKind::unsupported,
-                    fmt::format("RUN --mount={}: {} is not supported yet (only read-only binds "
-                                "of the build context)",
-                                m.text, m.from.empty() ? "rw" : "from="));
+                    fmt::format("RUN --mount={}: read-write binds are not supported yet", m.text));
       }
-      mounts.push_back({runtime::MountSpec::Type::bind,
-                        session.options.context_dir + "/" + (m.source.empty() ? "." : m.source),
-                        m.target, true, {}});
+      mounts.push_back(m.from.empty() ? context_bind(session, m) : stage_bind(session, m, dir));
       break;
     case parser::MountType::ssh:
       throw Error(ErrorKind::unsupported, fmt::format("RUN --mount={}: type=ssh is not supported", m.text));
@@ -207,6 +287,40 @@ void relay_output(BuildSession& session, int fd, int vertex) {
   }
 }
 
+// Whether `path` exists in any of the layers (an overlay lower dir each).
+bool in_any_layer(const std::vector<std::string>& layers, const std::string& path) {
+  struct stat st {};
+  for (const std::string& layer : layers) {
+    if (::lstat((layer + path).c_str(), &st) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The mount points the runtime had to create for `--mount`s (an empty file or directory, and
+// parents it made) are removed from the upper dir, as BuildKit removes its stubs: a mount's
+// target never shows in the image unless the image had it.
+void remove_mount_stubs(const std::string& upper, const std::vector<std::string>& lowers,
+                        const std::vector<runtime::MountSpec>& mounts) {
+  for (const runtime::MountSpec& m : mounts) {
+    std::string path = m.destination;
+    while (path.size() > 1 && path.front() == '/') {
+      struct stat st {};
+      const std::string here = upper + path;
+      if (::lstat(here.c_str(), &st) != 0 || in_any_layer(lowers, path)) {
+        break;
+      }
+      const bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
+      if (!(S_ISDIR(st.st_mode) ? ::rmdir(here.c_str()) == 0
+                                 : empty_file && ::unlink(here.c_str()) == 0)) {
+        break; // not empty: the command wrote there itself
+      }
+      path.erase(path.rfind('/'));
+    }
+  }
+}
+
 std::string joined(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
@@ -234,6 +348,9 @@ void run_step(BuildSession& session, ImageState& state, const parser::Instructio
   StepDir dir(session.images);
   runtime::ContainerSpec spec;
   spec.lower_dirs = dir.lowers(state);
+  // /dev, /proc, /sys and the /etc files the runtime mounts on live in an init layer of the step,
+  // not in its upper dir (docker's init layer; BuildKit's images have none of them either).
+  spec.init_dir = dir.path() + "/init";
   spec.upper_dir = dir.upper();
   spec.work_dir = dir.work();
   spec.rootfs = dir.rootfs();
@@ -281,6 +398,7 @@ void run_step(BuildSession& session, ImageState& state, const parser::Instructio
                 fmt::format("process \"{}\" did not complete successfully: exit code: {}",
                             joined(spec.args), exit.status()));
   }
+  remove_mount_stubs(dir.upper(), spec.lower_dirs, spec.mounts);
   const bool layer = commit_upper(session, dir, state);
   add_history(session, state, run_created_by(spec.args, build_args), !layer);
 }

@@ -59,6 +59,38 @@ std::string go_list(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// Go's time.Duration.String(): "0s", "500ms", "1m30s", "1h0m0s".
+std::string go_duration(std::int64_t ns) {
+  if (ns == 0) {
+    return "0s";
+  }
+  if (ns < 1'000'000'000 && ns > -1'000'000'000) {
+    if (ns % 1'000'000 == 0) {
+      return fmt::format("{}ms", ns / 1'000'000);
+    }
+    if (ns % 1000 == 0) {
+      return fmt::format("{}µs", ns / 1000);
+    }
+    return fmt::format("{}ns", ns);
+  }
+  const std::int64_t hours = ns / 3'600'000'000'000;
+  const std::int64_t minutes = ns / 60'000'000'000 % 60;
+  const std::int64_t nanos = ns % 60'000'000'000;
+  std::string seconds = fmt::format("{}", nanos / 1'000'000'000);
+  if (const std::int64_t frac = nanos % 1'000'000'000; frac != 0) {
+    std::string digits = fmt::format("{:09}", frac);
+    digits.erase(digits.find_last_not_of('0') + 1);
+    seconds += "." + digits;
+  }
+  if (hours > 0) {
+    return fmt::format("{}h{}m{}s", hours, minutes, seconds);
+  }
+  if (minutes > 0) {
+    return fmt::format("{}m{}s", minutes, seconds);
+  }
+  return seconds + "s";
+}
+
 } // namespace
 
 std::string go_quoted_list(const std::vector<std::string>& items) {
@@ -90,7 +122,8 @@ std::string config_created_by(const parser::Instruction& inst, const json& confi
     return "SHELL " + go_list(inst.as<parser::ShellInstruction>().shell);
   case InstructionKind::expose: {
     std::string ports;
-    for (const auto& [port, _] : config.value("ExposedPorts", json::object()).items()) {
+    const json exposed = config.value("ExposedPorts", json::object());
+    for (const auto& [port, _] : exposed.items()) {
       ports += (ports.empty() ? "" : " ") + port + ":{}";
     }
     return "EXPOSE map[" + ports + "]";
@@ -112,8 +145,15 @@ std::string config_created_by(const parser::Instruction& inst, const json& confi
   case InstructionKind::maintainer:
     return "MAINTAINER " + inst.as<parser::MaintainerInstruction>().name.value;
   case InstructionKind::healthcheck: {
+    // Go's `%q` of BuildKit's *HealthConfig: the test, four durations, the retries as a rune.
     const json hc = config.value("Healthcheck", json::object());
-    return "HEALTHCHECK " + go_quoted_list(strings_of(hc.value("Test", json::array())));
+    const auto duration = [&hc](const char* key) {
+      return go_quote(go_duration(hc.value(key, std::int64_t{0})));
+    };
+    return fmt::format("HEALTHCHECK &{{{} {} {} {} {} '\\x{:02x}'}}",
+                       go_quoted_list(strings_of(hc.value("Test", json::array()))),
+                       duration("Interval"), duration("Timeout"), duration("StartPeriod"),
+                       duration("StartInterval"), hc.value("Retries", 0) & 0xff);
   }
   case InstructionKind::arg: {
     std::string out;

@@ -35,13 +35,16 @@ enum class StdinMode { dev_null, inherit };
 
 // `-v HOST:CTR[:ro]` (bind, recursive) and `--tmpfs CTR[:OPTIONS]`; the destination is an
 // absolute path in the container, resolved inside the rootfs and created when missing.
+// `overlay` (the builder's `RUN --mount=type=bind,from=STAGE`): a read-only overlayfs of the
+// layer directories in `lower_dirs` (top first) — a stage's tree without flattening it.
 struct MountSpec {
-  enum class Type { bind, tmpfs };
+  enum class Type { bind, tmpfs, overlay };
   Type type = Type::bind;
   std::string source; // bind: an absolute host path
   std::string destination;
   bool read_only = false;
   std::string options; // tmpfs: docker's --tmpfs options ("size=64m,mode=1777,noexec", ...)
+  std::vector<std::string> lower_dirs; // overlay: top first, at least one
 };
 
 struct ContainerSpec {

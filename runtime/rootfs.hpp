@@ -80,7 +80,7 @@ struct PlannedMount {
   std::vector<std::string> prefixes;  // "a", "a/b", "a/b/c": the target and its parents, relative
   bool target_is_file = false;        // a bind of a file needs a file to mount on
   unsigned long flags = 0;            // mount(2) flags (tmpfs), or MS_RDONLY for a read-only bind
-  std::string data;                   // tmpfs options
+  std::string data;                   // tmpfs options; overlay: "lowerdir=...,index=off"
 };
 [[nodiscard]] std::vector<PlannedMount> plan_mounts(const std::vector<MountSpec>& mounts);
 // Child side: creates each target inside `root_fd` (in-root) and mounts it. No allocation.

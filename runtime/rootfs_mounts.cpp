@@ -94,8 +94,8 @@ ChildFailure apply_one(int root_fd, const PlannedMount& m) noexcept {
   }
   char target_path[64];
   std::snprintf(target_path, sizeof target_path, "/proc/self/fd/%d", target.get());
-  if (m.type == MountSpec::Type::tmpfs) {
-    if (::mount("tmpfs", target_path, "tmpfs", m.flags, m.data.c_str()) != 0) {
+  if (m.type == MountSpec::Type::tmpfs || m.type == MountSpec::Type::overlay) {
+    if (::mount(m.source.c_str(), target_path, m.source.c_str(), m.flags, m.data.c_str()) != 0) {
       return fail_mount();
     }
     return {};
@@ -185,6 +185,35 @@ std::vector<std::string> path_prefixes(const std::string& destination) {
   return prefixes;
 }
 
+// "lowerdir=a:b" (one lower dir is allowed read-only only with a second: repeat it), with
+// overlayfs's escapes for ':' and ','; at most a page, the limit of mount(2) data.
+std::string overlay_lower_option(const MountSpec& spec) {
+  if (spec.lower_dirs.empty()) {
+    throw Error(ErrorKind::usage, fmt::format("overlay mount {} has no layers", spec.destination));
+  }
+  std::vector<std::string> dirs = spec.lower_dirs;
+  if (dirs.size() == 1) {
+    dirs.push_back(dirs.front());
+  }
+  std::string data = "lowerdir=";
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    data += i == 0 ? "" : ":";
+    for (const char c : dirs[i]) {
+      if (c == ':' || c == ',' || c == '\\') {
+        data += '\\';
+      }
+      data += c;
+    }
+  }
+  data += ",index=off";
+  if (data.size() >= 4096) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("overlay mount {}: {} layers do not fit in one page of mount options",
+                            spec.destination, dirs.size()));
+  }
+  return data;
+}
+
 } // namespace
 
 std::vector<PlannedMount> plan_mounts(const std::vector<MountSpec>& mounts) {
@@ -196,6 +225,10 @@ std::vector<PlannedMount> plan_mounts(const std::vector<MountSpec>& mounts) {
     if (spec.type == MountSpec::Type::tmpfs) {
       m.source = "tmpfs";
       parse_tmpfs_options(spec.options, m);
+    } else if (spec.type == MountSpec::Type::overlay) {
+      m.source = "overlay";
+      m.flags = MS_RDONLY | MS_NOSUID | MS_NODEV;
+      m.data = overlay_lower_option(spec);
     } else {
       struct stat st {};
       if (::stat(spec.source.c_str(), &st) != 0) {

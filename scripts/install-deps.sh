@@ -13,7 +13,9 @@ packages=(
   # a tiny base image for tests and examples; interop peers (OCI tools from Debian)
   busybox-static skopeo umoci podman runc crun uidmap docker-registry
   # benchmarks
-  hyperfine pigz isal time
+  hyperfine pigz isal time docker.io buildah
+  # examples (the C example's Debian build stage)
+  debootstrap
 )
 
 missing=()
