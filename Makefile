@@ -37,11 +37,13 @@ check: test test-asan lint
 lint:
 	./scripts/check-includes.sh
 
-# The main job: build, parse an example Dockerfile, and run the store demo on a busybox image.
+# The main job: build, parse an example Dockerfile, run the store demo on a busybox image, then
+# build strata's own base image and the examples with strata and run them.
 demo: build
 	./build/strata parse -f examples/hello/Dockerfile
 	./build/strata parse --format json -f examples/hello/Dockerfile
 	./examples/busybox/demo.sh ./build/strata
+	./examples/build-demo.sh ./build/strata
 
 # clang-tidy over the project's own sources (STYLE.md §2); slow, so not part of `check`.
 tidy: build
@@ -52,6 +54,7 @@ bench: build
 	./bench/layer_bench.sh
 	./bench/save_load_bench.sh
 	./bench/run_bench.sh
+	./bench/build_bench.sh
 
 fuzz: deps
 	CXX=clang++-14 $(CMAKE) -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
