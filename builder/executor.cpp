@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
 #include <fmt/format.h>
 #include <tbb/flow_graph.h>
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
 
 #include "builder/build.hpp"
 #include "builder/build_context.hpp"
@@ -100,6 +103,18 @@ void run_stages(BuildSession& session, const std::vector<std::size_t>& needed) {
   graph.wait_for_all();
 }
 
+// A stage's thread mostly waits (for its RUN's container, for the disk): every independent stage
+// gets a thread of its own, as BuildKit runs them, rather than one per core.
+void run_stages_in_arena(BuildSession& session, const std::vector<std::size_t>& needed) {
+  const int threads = std::clamp(static_cast<int>(needed.size()),
+                                 tbb::this_task_arena::max_concurrency(), 32);
+  // The process-wide worker limit defaults to the number of cores; raised for this build.
+  const tbb::global_control workers(tbb::global_control::max_allowed_parallelism,
+                                    static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  arena.execute([&] { run_stages(session, needed); });
+}
+
 UniqueFd open_context(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
@@ -155,7 +170,7 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
   session.ignore = read_context_ignore(session.context_fd.get(),
                                        options.dockerfile_path == "-" ? "" : options.dockerfile_path);
   progress.done(vertex);
-  run_stages(session, needed);
+  run_stages_in_arena(session, needed);
   session.hashes.save();
 
   vertex = progress.begin("exporting to image");
