@@ -21,6 +21,7 @@
 #include "runtime/exec_path.hpp"
 #include "runtime/process.hpp"
 #include "store/atomic_file.hpp"
+#include "store/file_lock.hpp"
 #include "store/sha256.hpp"
 
 namespace strata::builder {
@@ -105,14 +106,39 @@ std::vector<std::string> run_env(const json& config, const std::map<std::string,
   return env;
 }
 
-std::string cache_mount_dir(BuildSession& session, const parser::MountSpec& m) {
+// A cache mount's directory, `cache/mounts/<sha256 of its id>` (the id defaults to the target),
+// locked for the RUN as its `sharing=` says: shared (a shared flock: any number of steps at once),
+// locked (exclusive: steps wait for each other), private (exclusive, or a directory of its own —
+// `<dir>-private-N` — when another step holds it).
+std::string cache_mount_dir(BuildSession& session, const parser::MountSpec& m,
+                            std::vector<store::FileLock>& locks) {
+  if (!m.from.empty() || !m.source.empty()) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("RUN --mount={}: a cache mount's from= and source= are not supported yet",
+                            m.text));
+  }
   const std::string id = m.id.empty() ? m.target : m.id;
-  store::Sha256 hash;
-  hash.update(id);
-  const std::string dir = session.images.root() + "/cache/mounts/" + hash.finish().hex();
+  const std::string base = session.images.root() + "/cache/mounts/" + store::sha256_of(id).hex();
   store::ensure_directory(session.images.root() + "/cache/mounts", 0700);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    throw_errno("create cache mount", dir);
+  const parser::MountSharing sharing = m.sharing.value_or(parser::MountSharing::shared);
+  std::string dir = base;
+  for (int n = 1;; ++n) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw_errno("create cache mount", dir);
+    }
+    if (sharing == parser::MountSharing::shared) {
+      locks.emplace_back(dir, store::LockMode::shared);
+      break;
+    }
+    if (sharing == parser::MountSharing::locked) {
+      locks.emplace_back(dir, store::LockMode::exclusive);
+      break;
+    }
+    if (auto lock = store::FileLock::try_lock(dir, store::LockMode::exclusive)) {
+      locks.push_back(std::move(*lock));
+      break;
+    }
+    dir = fmt::format("{}-private-{}", base, n);
   }
   if (m.uid || m.gid || m.mode) {
     std::ignore = ::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
@@ -221,12 +247,13 @@ runtime::MountSpec stage_bind(BuildSession& session, const parser::MountSpec& m,
 }
 
 void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, const StepDir& dir,
-                    std::vector<runtime::MountSpec>& mounts, std::vector<std::string>& env) {
+                    std::vector<runtime::MountSpec>& mounts, std::vector<std::string>& env,
+                    std::vector<store::FileLock>& locks) {
   for (const parser::MountSpec& m : run.mounts) {
     switch (m.type) {
     case parser::MountType::cache:
-      mounts.push_back({runtime::MountSpec::Type::bind, cache_mount_dir(session, m), m.target,
-                        m.readonly, {}, {}});
+      mounts.push_back({runtime::MountSpec::Type::bind, cache_mount_dir(session, m, locks),
+                        m.target, m.readonly, {}, {}});
       break;
     case parser::MountType::tmpfs:
       mounts.push_back({runtime::MountSpec::Type::tmpfs, {}, m.target, false,
@@ -243,6 +270,9 @@ void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, co
       }
       const std::string host = dir.files() + "/secret-" + std::to_string(mounts.size());
       write_private_file(host, content, m.mode.value_or(0400));
+      if ((m.uid || m.gid) && ::chown(host.c_str(), m.uid.value_or(0), m.gid.value_or(0)) != 0) {
+        throw_errno("chown secret", id);
+      }
       mounts.push_back({runtime::MountSpec::Type::bind, host,
                         m.target.empty() ? "/run/secrets/" + id : m.target, true, {}, {}});
       break;
@@ -357,7 +387,8 @@ void run_step(BuildSession& session, ImageState& state, const parser::Instructio
   spec.state_dir = dir.etc();
   spec.args = command_argv(run.command, config, dir, spec.mounts);
   spec.env = run_env(config, build_args);
-  add_run_mounts(session, run, dir, spec.mounts, spec.env);
+  std::vector<store::FileLock> cache_locks; // held until the command ends
+  add_run_mounts(session, run, dir, spec.mounts, spec.env, cache_locks);
   spec.cwd = config.value("WorkingDir", std::string());
   if (spec.cwd.empty()) {
     spec.cwd = "/";
