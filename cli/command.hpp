@@ -47,6 +47,8 @@ Action setup_logs(CLI::App& app, const GlobalOptions& global);
 Action setup_parse(CLI::App& app, const GlobalOptions& global);
 Action setup_pause(CLI::App& app, const GlobalOptions& global);
 Action setup_ps(CLI::App& app, const GlobalOptions& global);
+Action setup_pull(CLI::App& app, const GlobalOptions& global);
+Action setup_push(CLI::App& app, const GlobalOptions& global);
 Action setup_rm(CLI::App& app, const GlobalOptions& global);
 Action setup_rmi(CLI::App& app, const GlobalOptions& global);
 Action setup_run(CLI::App& app, const GlobalOptions& global);

@@ -35,6 +35,8 @@ constexpr Command k_commands[] = {
     {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
     {"pause", "Pause all processes within one or more containers", setup_pause},
     {"ps", "List containers", setup_ps},
+    {"pull", "Download an image from a registry", setup_pull},
+    {"push", "Upload an image to a registry", setup_push},
     {"rm", "Remove one or more containers", setup_rm},
     {"rmi", "Remove one or more images", setup_rmi},
     {"run", "Create and run a new container from an image", setup_run},

@@ -1,0 +1,143 @@
+// The registry client's vocabulary (registry_http.hpp): which scheme and host a reference's
+// registry is reached at, `Location` headers, and the registry's error texts.
+
+#include "store/registry_http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace strata::store::registry_detail {
+namespace {
+
+bool is_decimal_octet(std::string_view text) {
+  if (text.empty() || text.size() > 3 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return false;
+  }
+  return std::stoi(std::string(text)) <= 255;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+} // namespace
+
+bool is_loopback(std::string_view domain) {
+  std::string_view host = domain;
+  if (host.starts_with('[')) {
+    host = host.substr(1, host.find(']') - 1);
+    return host == "::1";
+  }
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") {
+    return true;
+  }
+  if (!host.starts_with("127.")) {
+    return false;
+  }
+  int parts = 0;
+  for (std::string_view rest = host; !rest.empty();) {
+    const std::size_t dot = rest.find('.');
+    if (!is_decimal_octet(rest.substr(0, dot))) {
+      return false;
+    }
+    ++parts;
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (dot != std::string_view::npos && rest.empty()) {
+      return false;
+    }
+  }
+  return parts == 4;
+}
+
+Endpoint endpoint_for(const Reference& reference, bool tls_verify) {
+  const std::string& domain = reference.domain();
+  const std::string host = domain == "docker.io" ? "registry-1.docker.io" : domain;
+  const char* scheme = is_loopback(domain) ? "http" : "https";
+  return {fmt::format("{}://{}/v2/{}", scheme, host, reference.path()), tls_verify};
+}
+
+std::string resolve_location(const std::string& base, std::string_view location) {
+  const auto fail_location = [&] {
+    throw Error(ErrorKind::corrupt,
+                fmt::format("the registry answered with an unusable Location {}",
+                            std::string(location.substr(0, 200))));
+  };
+  if (location.empty()) {
+    fail_location();
+  }
+  const std::size_t scheme_end = base.find("://");
+  STRATA_CHECK(scheme_end != std::string::npos);
+  const std::size_t path_start = base.find('/', scheme_end + 3);
+  const std::string origin = base.substr(0, path_start);
+  if (location.starts_with("http://") || location.starts_with("https://")) {
+    return std::string(location);
+  }
+  if (location.find("://") != std::string_view::npos) {
+    fail_location(); // another scheme
+  }
+  if (location.starts_with("//")) {
+    return base.substr(0, scheme_end + 1) + std::string(location);
+  }
+  if (location.starts_with('/')) {
+    return origin + std::string(location);
+  }
+  std::string dir = path_start == std::string::npos ? "/" : base.substr(path_start);
+  dir = dir.substr(0, dir.find('?'));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return origin + dir + std::string(location);
+}
+
+std::string error_text(const Response& response) {
+  std::string text;
+  try {
+    const auto doc = nlohmann::json::parse(response.body);
+    for (const auto& e : doc.at("errors")) {
+      std::string part;
+      if (e.contains("message") && e.at("message").is_string()) {
+        part = e.at("message").get<std::string>();
+      }
+      if (part.empty() && e.contains("code") && e.at("code").is_string()) {
+        part = lower(e.at("code").get<std::string>());
+      }
+      if (!part.empty()) {
+        text += (text.empty() ? "" : ": ") + part;
+      }
+    }
+  } catch (const std::exception&) {
+    text.clear(); // not distribution's error document
+  }
+  if (text.empty()) {
+    return fmt::format("HTTP status {}", response.status);
+  }
+  // Hostile text: printable ASCII only, cut.
+  std::string clean;
+  for (const char c : text.substr(0, 300)) {
+    clean += c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  return clean;
+}
+
+void fail(std::string_view what, const Response& response) {
+  const std::string text = error_text(response);
+  if (response.status == 401 || response.status == 403) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("{}: {} (HTTP status {}): authentication is not supported yet", what,
+                            text, response.status));
+  }
+  const ErrorKind kind = response.status == 404 ? ErrorKind::not_found : ErrorKind::io;
+  if (text.starts_with("HTTP status")) {
+    throw Error(kind, fmt::format("{}: {}", what, text));
+  }
+  throw Error(kind, fmt::format("{}: {} (HTTP status {})", what, text, response.status));
+}
+
+} // namespace strata::store::registry_detail

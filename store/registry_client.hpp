@@ -1,0 +1,80 @@
+#pragma once
+// The registry client: `pull_image` and `push_image` over the OCI distribution API (HTTP API v2),
+// the protocol of CNCF distribution, Docker Hub, ghcr.io, Harbor... Anonymous access only for
+// now (no token or basic authentication, no credential helpers).
+//
+// Transport: libcurl, loaded with dlopen on first use (registry_http.cpp), so that commands that
+// never talk to a registry do not pay for its ~25 shared libraries at start-up. Loopback
+// registries (`127.0.0.0/8`, `localhost`, `[::1]`, with any port) are spoken to over plain HTTP,
+// every other one over HTTPS with certificate verification (unless `tls_verify` is false).
+// `docker.io` is `registry-1.docker.io`.
+//
+// Defences (SECURITY.md §4 "Registry client"):
+// - manifests and indexes are read into memory capped at 4 MiB, configs likewise; the digest is
+//   computed over the exact bytes received and compared with the requested digest (pull by
+//   digest, an index's child); the `Docker-Content-Digest` header is never trusted;
+// - a document's `mediaType` must agree with the response's `Content-Type`; a document with both
+//   `layers` and `manifests` is refused (image.hpp's parsers);
+// - every digest is validated by `Digest::parse` before it goes into a URL or a path;
+// - blobs are streamed into `BlobWriter`s, capped at the descriptor's size, and published only
+//   when digest and size match;
+// - redirects: http(s) only, at most 10 hops (libcurl never forwards credentials to another host);
+// - timeouts (connect 30 s, a stall of 60 s) and 3 tries with backoff on 429, 5xx and transport
+//   errors;
+// - registry error texts (`{"errors":[{"code","message"}]}`) are cut and escaped before they are
+//   shown.
+//
+// Failure: throws `Error` — `not_found` for an unknown manifest or repository, `corrupt` for
+// content that does not match its digest or a malformed document, `io` for transport and other
+// HTTP failures, `unsupported` for what is not implemented (authentication, no matching
+// platform). Messages name the reference and, where there is one, the HTTP status and the
+// registry's error text. A failed pull leaves no image and removes the blobs and snapshots it
+// added that nothing references (or, if that cannot be done, only content gc collects).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "store/digest.hpp"
+#include "store/image.hpp"
+#include "store/image_store.hpp"
+#include "store/reference.hpp"
+
+namespace strata::store {
+
+struct RegistryOptions {
+  // Verify HTTPS certificates (never relevant to loopback registries, which use plain HTTP).
+  bool tls_verify = true;
+  // The platform chosen from an index / manifest list.
+  Platform platform{"linux", "amd64", ""};
+  // Progress lines, in docker's words ("abc123: Pull complete"); called from one thread at a time.
+  std::function<void(std::string_view line)> progress;
+  // Blobs downloaded at once (docker's max-concurrent-downloads is 3).
+  unsigned parallel_downloads = 3;
+};
+
+struct PullResult {
+  Digest digest;          // what the reference named: the manifest's, or the index's digest
+  Digest manifest_digest; // the image manifest registered in the store
+  Digest id;              // the image ID (config digest)
+  bool updated = false;   // false when the tag already named this image ("Image is up to date")
+};
+
+// Pulls `reference` (NAME:TAG or NAME@DIGEST; a reference with neither means :latest) into the
+// store and registers it under the reference's tag (by digest: as an untagged image, found by
+// NAME@DIGEST only when that is the manifest's digest).
+[[nodiscard]] PullResult pull_image(ImageStore& store, const Reference& reference,
+                                    const RegistryOptions& options = {});
+
+struct PushResult {
+  Digest manifest_digest;
+  std::uint64_t size = 0; // bytes of the manifest
+};
+
+// Pushes the stored image `image` to `target` (NAME:TAG): its layers and config (each skipped if
+// the registry has it already), then its manifest's exact stored bytes under the tag.
+[[nodiscard]] PushResult push_image(ImageStore& store, const ImageRecord& image,
+                                    const Reference& target, const RegistryOptions& options = {});
+
+} // namespace strata::store

@@ -1,0 +1,301 @@
+#include "store/registry_http.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include "store/sha256.hpp"
+
+namespace strata::store::registry_detail {
+namespace {
+
+constexpr std::size_t k_max_error_body = 64UL * 1024;
+
+// libcurl, loaded on first use: linked, it would bring some 25 shared libraries into the start-up
+// of every command (store/CMakeLists.txt keeps only its include path). A copy of builder's
+// add_sources.cpp loader, with the header list functions.
+struct CurlApi {
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_perform) easy_perform = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+};
+
+template <typename F> void load_symbol(void* library, const char* name, F& out) {
+  out = reinterpret_cast<F>(::dlsym(library, name));
+  if (out == nullptr) {
+    throw Error(ErrorKind::unsupported, fmt::format("libcurl.so.4 lacks {}", name));
+  }
+}
+
+const CurlApi& curl_api() {
+  static const CurlApi api = [] {
+    void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) {
+      throw Error(ErrorKind::unsupported,
+                  fmt::format("talking to a registry needs libcurl (apt-get install libcurl4): {}",
+                              ::dlerror()));
+    }
+    CurlApi a;
+    load_symbol(library, "curl_easy_init", a.easy_init);
+    load_symbol(library, "curl_easy_setopt", a.easy_setopt);
+    load_symbol(library, "curl_easy_perform", a.easy_perform);
+    load_symbol(library, "curl_easy_getinfo", a.easy_getinfo);
+    load_symbol(library, "curl_easy_cleanup", a.easy_cleanup);
+    load_symbol(library, "curl_easy_strerror", a.easy_strerror);
+    load_symbol(library, "curl_global_init", a.global_init);
+    load_symbol(library, "curl_slist_append", a.slist_append);
+    load_symbol(library, "curl_slist_free_all", a.slist_free_all);
+    a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
+}
+
+class Curl {
+public:
+  Curl() : api_(curl_api()), handle_(api_.easy_init()) {
+    if (handle_ == nullptr) {
+      throw Error(ErrorKind::internal, "curl_easy_init failed");
+    }
+  }
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+  ~Curl() {
+    api_.slist_free_all(headers_);
+    api_.easy_cleanup(handle_);
+  }
+  template <typename T> void set(CURLoption option, T value) const {
+    api_.easy_setopt(handle_, option, value);
+  }
+  void add_header(const std::string& line) {
+    curl_slist* next = api_.slist_append(headers_, line.c_str());
+    if (next == nullptr) {
+      throw Error(ErrorKind::internal, "curl_slist_append failed");
+    }
+    headers_ = next;
+  }
+  [[nodiscard]] CURLcode perform() const {
+    set(CURLOPT_HTTPHEADER, headers_);
+    return api_.easy_perform(handle_);
+  }
+  [[nodiscard]] long status() const {
+    long code = 0;
+    api_.easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+  }
+  [[nodiscard]] const char* strerror(CURLcode code) const { return api_.easy_strerror(code); }
+
+private:
+  const CurlApi& api_;
+  CURL* handle_;
+  curl_slist* headers_ = nullptr;
+};
+
+// One exchange's state, shared with libcurl's callbacks (which must not throw).
+struct Exchange {
+  const Request* request = nullptr;
+  Response response;
+  std::exception_ptr failure; // thrown by the sink, or a cap exceeded
+  // upload
+  std::uint64_t sent = 0;
+  Sha256 sent_hash;
+  bool sent_corrupt = false;
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
+                           text.back() == '\n')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* ex = static_cast<Exchange*>(user);
+  const std::size_t n = size * count;
+  const std::string_view line = trim(std::string_view(data, n));
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect, or a 100 Continue): only the last one's headers count.
+    ex->response.headers.clear();
+    const std::size_t space = line.find(' ');
+    ex->response.status = space == std::string_view::npos
+                              ? 0
+                              : std::atol(std::string(line.substr(space + 1, 3)).c_str());
+    return n;
+  }
+  if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
+    ex->response.headers[lower(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
+  }
+  return n;
+}
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* ex = static_cast<Exchange*>(user);
+  const std::size_t n = size * count;
+  const std::string_view bytes(data, n);
+  if (!ex->response.ok()) {
+    if (ex->response.body.size() < k_max_error_body) {
+      ex->response.body.append(bytes.substr(0, k_max_error_body - ex->response.body.size()));
+    }
+    return n;
+  }
+  try {
+    if (ex->request->sink) {
+      ex->request->sink(bytes);
+    } else if (ex->response.body.size() + n > ex->request->max_body) {
+      throw Error(ErrorKind::corrupt, fmt::format("{}: the response is larger than {} bytes",
+                                                  ex->request->url, ex->request->max_body));
+    } else {
+      ex->response.body.append(bytes);
+    }
+  } catch (...) {
+    ex->failure = std::current_exception();
+    return 0; // aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  return n;
+}
+
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* ex = static_cast<Exchange*>(user);
+  const Request& r = *ex->request;
+  const std::size_t room = size * count;
+  std::size_t n = 0;
+  if (r.body_fd < 0) {
+    n = std::min<std::size_t>(room, r.body.size() - ex->sent);
+    std::copy_n(r.body.data() + ex->sent, n, buffer);
+  } else if (ex->sent < r.body_size) {
+    const std::size_t want = std::min<std::uint64_t>(room, r.body_size - ex->sent);
+    const ssize_t got = ::pread(r.body_fd, buffer, want, static_cast<off_t>(ex->sent));
+    if (got <= 0) {
+      ex->sent_corrupt = true; // short or unreadable blob
+      return CURL_READFUNC_ABORT;
+    }
+    n = static_cast<std::size_t>(got);
+  }
+  if (n == 0) {
+    return 0;
+  }
+  ex->sent_hash.update(std::string_view(buffer, n));
+  ex->sent += n;
+  const std::uint64_t total = r.body_fd < 0 ? r.body.size() : r.body_size;
+  if (ex->sent == total && r.body_digest && ex->sent_hash.finish() != *r.body_digest) {
+    // The last piece: never let the registry see a complete body that is not the stored blob.
+    ex->sent_corrupt = true;
+    return CURL_READFUNC_ABORT;
+  }
+  return n;
+}
+
+} // namespace
+
+std::string Response::header(const std::string& lower_name) const {
+  const auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Response perform(const Request& request) {
+  Curl curl;
+  Exchange ex;
+  ex.request = &request;
+  std::array<char, CURL_ERROR_SIZE> error{};
+  curl.set(CURLOPT_URL, request.url.c_str());
+  curl.set(CURLOPT_PROTOCOLS_STR, "http,https");
+  curl.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl.set(CURLOPT_NOSIGNAL, 1L);
+  curl.set(CURLOPT_CONNECTTIMEOUT, 30L);
+  curl.set(CURLOPT_LOW_SPEED_LIMIT, 1L); // a transfer stalled for 60 s fails
+  curl.set(CURLOPT_LOW_SPEED_TIME, 60L);
+  curl.set(CURLOPT_USERAGENT, "strata");
+  curl.set(CURLOPT_ERRORBUFFER, error.data());
+  curl.set(CURLOPT_HEADERFUNCTION, on_header);
+  curl.set(CURLOPT_HEADERDATA, &ex);
+  curl.set(CURLOPT_WRITEFUNCTION, on_data);
+  curl.set(CURLOPT_WRITEDATA, &ex);
+  if (!request.tls_verify) {
+    curl.set(CURLOPT_SSL_VERIFYPEER, 0L);
+    curl.set(CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (request.method == "GET" || request.method == "HEAD") {
+    curl.set(CURLOPT_FOLLOWLOCATION, 1L);
+    curl.set(CURLOPT_MAXREDIRS, 10L);
+    if (request.method == "HEAD") {
+      curl.set(CURLOPT_NOBODY, 1L);
+    }
+  } else if (request.method == "POST") {
+    curl.set(CURLOPT_POST, 1L);
+    curl.set(CURLOPT_POSTFIELDS, "");
+    curl.set(CURLOPT_POSTFIELDSIZE, 0L);
+  } else if (request.method == "PUT") {
+    curl.set(CURLOPT_UPLOAD, 1L);
+    curl.set(CURLOPT_READFUNCTION, on_read);
+    curl.set(CURLOPT_READDATA, &ex);
+    const std::uint64_t size = request.body_fd < 0 ? request.body.size() : request.body_size;
+    curl.set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl.add_header("Expect:"); // no 100-continue round trip
+  } else {
+    STRATA_CHECK(false && "unsupported HTTP method");
+  }
+  for (const auto& header : request.headers) {
+    curl.add_header(header);
+  }
+  const CURLcode code = curl.perform();
+  if (ex.failure) {
+    std::rethrow_exception(ex.failure);
+  }
+  if (ex.sent_corrupt) {
+    throw Error(ErrorKind::corrupt,
+                fmt::format("the stored blob {} is corrupt or short: push aborted",
+                            request.body_digest ? request.body_digest->str() : "(manifest)"));
+  }
+  if (code != CURLE_OK) {
+    throw TransportError(ErrorKind::io,
+                         fmt::format("{} {}: {}", request.method, request.url,
+                                     error[0] != '\0' ? error.data() : curl.strerror(code)));
+  }
+  ex.response.status = curl.status();
+  return std::move(ex.response);
+}
+
+Response with_retries(std::string_view what, const std::function<Response()>& attempt) {
+  for (int i = 1;; ++i) {
+    try {
+      Response response = attempt();
+      if (!response.retryable() || i == k_tries) {
+        return response;
+      }
+    } catch (TransportError& e) {
+      if (i == k_tries) {
+        e.add_context(std::string(what));
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500) * (1 << (i - 1)));
+  }
+}
+
+} // namespace strata::store::registry_detail

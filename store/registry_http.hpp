@@ -1,0 +1,92 @@
+#pragma once
+// Private to the registry client (registry_*.cpp): HTTP over libcurl (loaded with dlopen on first
+// use), the registry's base URL for a reference, retries, and the registry's error texts.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "store/digest.hpp"
+#include "store/reference.hpp"
+
+namespace strata::store::registry_detail {
+
+// What documents (manifests, indexes, configs) and error bodies are capped at.
+inline constexpr std::size_t k_max_document = 4UL * 1024 * 1024;
+inline constexpr int k_tries = 3;
+
+// Whether `domain` (host with an optional port) is a loopback address or `localhost`.
+[[nodiscard]] bool is_loopback(std::string_view domain);
+
+// Where one repository's API lives: "<scheme>://<host>/v2/<path>".
+struct Endpoint {
+  std::string repository_url; // e.g. "http://127.0.0.1:5000/v2/library/busybox"
+  bool tls_verify = true;
+};
+[[nodiscard]] Endpoint endpoint_for(const Reference& reference, bool tls_verify);
+
+// Resolves a `Location` header against the URL of the request that returned it: absolute
+// (http/https only; anything else throws `Error{corrupt}`), scheme-relative, host-relative or
+// path-relative.
+[[nodiscard]] std::string resolve_location(const std::string& base, std::string_view location);
+
+struct Response {
+  long status = 0;
+  // Headers of the final response (after redirects), names in lower case.
+  std::map<std::string, std::string> headers;
+  // The body of a non-2xx response (up to 64 KiB), or of a 2xx one when the request has no sink.
+  std::string body;
+  [[nodiscard]] std::string header(const std::string& lower_name) const;
+  [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
+  [[nodiscard]] bool retryable() const noexcept { return status == 429 || status >= 500; }
+};
+
+struct Request {
+  std::string method = "GET"; // GET, HEAD, POST (empty body) or PUT
+  std::string url;
+  std::vector<std::string> headers;
+  bool tls_verify = true;
+  // PUT's body: `body`, or `body_size` bytes read from `body_fd`; with `body_digest` those bytes
+  // are hashed as they are sent and the upload is aborted if they do not hash to it.
+  std::string_view body;
+  int body_fd = -1;
+  std::uint64_t body_size = 0;
+  std::optional<Digest> body_digest;
+  // A 2xx response's body goes to `sink` when set (it may throw to abort), else into
+  // `Response::body`, at most `max_body` bytes (more throws `Error{corrupt}`).
+  std::function<void(std::string_view)> sink;
+  std::size_t max_body = k_max_document;
+};
+
+// A failure below HTTP (connection refused, reset, timeout, TLS): worth another try.
+class TransportError : public Error {
+public:
+  using Error::Error;
+};
+
+// One try. GET and HEAD follow redirects (http/https, at most 10). Throws `TransportError`, or
+// whatever the sink threw.
+[[nodiscard]] Response perform(const Request& request);
+
+// Runs `attempt` up to `k_tries` times, sleeping 0.5 s, then 1 s, between tries, while it throws
+// `TransportError` or returns a 429 or 5xx response. Returns the last response; the last
+// `TransportError` is rethrown with `what` (e.g. "pull 127.0.0.1:5000/x:1") as its context.
+[[nodiscard]] Response with_retries(std::string_view what,
+                                    const std::function<Response()>& attempt);
+
+// The registry's error text of a failed response: the `message`s (else `code`s) of its
+// `{"errors":[...]}` body joined with ": ", else the HTTP reason ("404 Not Found"); escaped and
+// cut, as it comes from the registry.
+[[nodiscard]] std::string error_text(const Response& response);
+
+// Throws for a failed response: `what` (e.g. "pull 127.0.0.1:5000/x:1"), the status and
+// `error_text`. 404 is `not_found`, 401/403 say authentication is not supported yet.
+[[noreturn]] void fail(std::string_view what, const Response& response);
+
+} // namespace strata::store::registry_detail
