@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -317,36 +319,72 @@ void relay_output(BuildSession& session, int fd, int vertex) {
   }
 }
 
-// Whether `path` exists in any of the layers (an overlay lower dir each).
-bool in_any_layer(const std::vector<std::string>& layers, const std::string& path) {
-  struct stat st {};
-  for (const std::string& layer : layers) {
-    if (::lstat((layer + path).c_str(), &st) == 0) {
-      return true;
+// `path`'s components ("/run/secrets/x" → run, secrets, x).
+std::vector<std::string> components_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    if (end > start) {
+      out.push_back(path.substr(start, end - start));
     }
+    start = end + 1;
   }
-  return false;
+  return out;
+}
+
+// Whether the first `count` components of `parts` name something below `layer` without any
+// symlink on the way; a symlink, or any doubt, counts as "there" (then nothing is removed).
+bool in_layer(const std::string& layer, const std::vector<std::string>& parts, std::size_t count) {
+  std::string relative;
+  for (std::size_t i = 0; i < count; ++i) {
+    relative += (i == 0 ? "" : "/") + parts[i];
+  }
+  const UniqueFd root(::open(layer.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) {
+    return true;
+  }
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), relative.c_str(), &how, sizeof how)));
+  return fd.is_valid() || errno != ENOENT;
 }
 
 // The mount points the runtime had to create for `--mount`s (an empty file or directory, and
-// parents it made) are removed from the upper dir, as BuildKit removes its stubs: a mount's
-// target never shows in the image unless the image had it.
+// the parents it made) are removed from the upper dir, as BuildKit removes its stubs: a mount's
+// target never shows in the image unless the image had it. The upper dir was just written by the
+// step's own commands, so it is walked by fds, one component at a time, never following a
+// symlink (BuildKit's CVE-2024-23652: a stub cleaner that follows a planted symlink deletes
+// host files); anything unexpected stops the walk and keeps what is there.
 void remove_mount_stubs(const std::string& upper, const std::vector<std::string>& lowers,
                         const std::vector<runtime::MountSpec>& mounts) {
   for (const runtime::MountSpec& m : mounts) {
-    std::string path = m.destination;
-    while (path.size() > 1 && path.front() == '/') {
+    const std::vector<std::string> parts = components_of(m.destination);
+    std::vector<UniqueFd> dirs;
+    dirs.emplace_back(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    for (std::size_t i = 0; i + 1 < parts.size() && dirs.back().is_valid(); ++i) {
+      dirs.emplace_back(::openat(dirs.back().get(), parts[i].c_str(),
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+    if (parts.empty() || !dirs.back().is_valid()) {
+      continue;
+    }
+    for (std::size_t k = parts.size(); k > 0; --k) {
+      const int parent = dirs[k - 1].get();
       struct stat st {};
-      const std::string here = upper + path;
-      if (::lstat(here.c_str(), &st) != 0 || in_any_layer(lowers, path)) {
+      if (::fstatat(parent, parts[k - 1].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         break;
       }
-      const bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
-      if (!(S_ISDIR(st.st_mode) ? ::rmdir(here.c_str()) == 0
-                                 : empty_file && ::unlink(here.c_str()) == 0)) {
-        break; // not empty: the command wrote there itself
+      bool in_lower = false;
+      for (const std::string& lower : lowers) {
+        in_lower = in_lower || in_layer(lower, parts, k);
       }
-      path.erase(path.rfind('/'));
+      const bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
+      if (in_lower || !(S_ISDIR(st.st_mode) || empty_file) ||
+          ::unlinkat(parent, parts[k - 1].c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0) {
+        break; // the image had it, or the command wrote there itself
+      }
     }
   }
 }

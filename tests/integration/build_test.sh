@@ -400,4 +400,13 @@ check "no build cgroup left" -- test "$(comm -13 <(echo "$cgroups_before") <(bui
 check "no sleep left" -- bash -c "! pgrep -x -f 'sleep 60'"
 store_clean "after Ctrl-C"
 
+# A RUN that swaps a mount point's parent for a symlink to a host directory: the stub cleaner
+# walks the upper dir by fds and never follows it (BuildKit's CVE-2024-23652).
+mkdir -p "$work/victim/empty"
+printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/x/empty sh -c "mv /x /x.old && ln -s %s /x"\n' \
+  "$work/victim" >"$work/Dockerfile.stub"
+expect 0 "a RUN that plants a symlink over a mount point's parent" -- \
+  "$STRATA" build -q -f "$work/Dockerfile.stub" "$ctx"
+check "the host directory the symlink names is untouched" -- test -d "$work/victim/empty"
+
 finish
