@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -269,7 +270,8 @@ store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMat
     }
   }
   // Contents are the expensive part: hash them in parallel; each task writes only its record.
-  tbb::parallel_for(std::size_t{0}, records.size(), [&](std::size_t i) {
+  // Isolated: a thread waiting here must not pick up another stage's node of the flow graph.
+  tbb::this_task_arena::isolate([&] { tbb::parallel_for(std::size_t{0}, records.size(), [&](std::size_t i) {
     DigestRecord& record = records[i];
     if (record.file_to_hash.empty()) {
       return;
@@ -286,7 +288,7 @@ store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMat
       extras.hashes->put(record.file_to_hash, record.st, digest);
     }
     record.text += digest;
-  });
+  }); });
   if (extras.entries != nullptr) {
     for (const auto& record : records) {
       if (!record.path.empty()) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -68,11 +69,17 @@ struct BuildSession {
   void check_cancelled() const;
   // A stage failed: every other stage stops at its next check.
   void fail() noexcept { failed_ = true; }
+  // Keeps the first real failure (not another stage's "cancelled" echo of it), which the build
+  // reports whatever order the stages' exceptions reach the flow graph in.
+  void note_failure(std::exception_ptr error, bool cancelled);
+  [[nodiscard]] std::exception_ptr first_failure() const;
   // A timestamp for history rows: SOURCE_DATE_EPOCH when set, else now (RFC 3339).
   [[nodiscard]] std::string timestamp() const;
 
 private:
   std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mutex_;
+  std::exception_ptr first_failure_;
   mutable std::mutex reads_mutex_;
   std::set<std::string> reads_;
 };

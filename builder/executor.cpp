@@ -43,6 +43,19 @@ void BuildSession::check_cancelled() const {
   }
 }
 
+void BuildSession::note_failure(std::exception_ptr error, bool cancelled) {
+  fail();
+  const std::lock_guard lock(failure_mutex_);
+  if (!first_failure_ && !cancelled) {
+    first_failure_ = std::move(error);
+  }
+}
+
+std::exception_ptr BuildSession::first_failure() const {
+  const std::lock_guard lock(failure_mutex_);
+  return first_failure_;
+}
+
 std::string BuildSession::timestamp() const {
   if (options.source_date_epoch) {
     return store::format_rfc3339(*options.source_date_epoch);
@@ -81,8 +94,11 @@ void run_stages(BuildSession& session, const std::vector<std::size_t>& needed) {
     nodes[s] = std::make_unique<Node>(graph, [&session, s](const tbb::flow::continue_msg&) {
       try {
         session.stage_results[s] = run_stage(session, s);
+      } catch (const Error& e) {
+        session.note_failure(std::current_exception(), e.kind() == ErrorKind::cancelled);
+        throw;
       } catch (...) {
-        session.fail();
+        session.note_failure(std::current_exception(), false);
         throw;
       }
     });
@@ -100,14 +116,21 @@ void run_stages(BuildSession& session, const std::vector<std::size_t>& needed) {
   for (const std::size_t s : roots) {
     nodes[s]->try_put(tbb::flow::continue_msg());
   }
-  graph.wait_for_all();
+  try {
+    graph.wait_for_all();
+  } catch (...) {
+    if (const std::exception_ptr first = session.first_failure()) {
+      std::rethrow_exception(first);
+    }
+    throw;
+  }
 }
 
 // A stage's thread mostly waits (for its RUN's container, for the disk): every independent stage
 // gets a thread of its own, as BuildKit runs them, rather than one per core.
 void run_stages_in_arena(BuildSession& session, const std::vector<std::size_t>& needed) {
-  const int threads = std::clamp(static_cast<int>(needed.size()),
-                                 tbb::this_task_arena::max_concurrency(), 32);
+  const int cores = tbb::this_task_arena::max_concurrency();
+  const int threads = std::max(cores, std::min(static_cast<int>(needed.size()), 32));
   // The process-wide worker limit defaults to the number of cores; raised for this build.
   const tbb::global_control workers(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(threads));

@@ -114,13 +114,22 @@ void Progress::output(int vertex, std::string_view bytes) {
   const std::lock_guard lock(mutex_);
   Vertex& v = vertices_[vertex];
   v.partial.append(bytes);
+  // A line ends at '\n' or '\r' (progress bars), or after 16 KiB (a flood without newlines).
   std::size_t start = 0;
-  for (std::size_t nl = v.partial.find('\n'); nl != std::string::npos;
-       nl = v.partial.find('\n', start)) {
+  for (std::size_t nl = v.partial.find_first_of("\r\n"); nl != std::string::npos;
+       nl = v.partial.find_first_of("\r\n", start)) {
     emit_line(vertex, v, std::string_view(v.partial).substr(start, nl - start));
     start = nl + 1;
+    if (v.partial[nl] == '\r' && start < v.partial.size() && v.partial[start] == '\n') {
+      ++start; // "\r\n" ends one line
+    }
   }
   v.partial.erase(0, start);
+  constexpr std::size_t k_max_line = 16 * 1024;
+  while (v.partial.size() > k_max_line) {
+    emit_line(vertex, v, std::string_view(v.partial).substr(0, k_max_line));
+    v.partial.erase(0, k_max_line);
+  }
 }
 
 void Progress::note(int vertex, std::string_view text) {

@@ -196,8 +196,13 @@ private:
     StepInputs in;
     in.parent = state_.identity;
     in.instruction = canonical_text(s_.ast, inst);
+    if (s_.options.source_date_epoch) {
+      // SOURCE_DATE_EPOCH clamps the step's times and its layer's mtimes: another result.
+      in.instruction += fmt::format("\nsource_date_epoch={}", *s_.options.source_date_epoch);
+    }
     if (inst.kind == InstructionKind::run) {
       in.args = run_build_args(scope_);
+      in.files = run_mount_inputs(s_, inst);
       // The build's --network changes what a RUN can do (the instruction's own flag is in its text).
       in.instruction += fmt::format("\nnetwork={}", static_cast<int>(s_.options.network));
     }

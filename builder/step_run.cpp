@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "builder/copy_files.hpp"
 #include "builder/step_files.hpp"
 #include "builder/step_layer.hpp"
 #include "builder/step_text.hpp"
@@ -167,18 +168,28 @@ std::string secret_content(const BuildSession& session, const parser::MountSpec&
   return {};
 }
 
-// A read-only bind of part of the context, resolved in-root (a symlink cannot lead out of it).
-runtime::MountSpec context_bind(BuildSession& session, const parser::MountSpec& m) {
+// A read-only bind of part of the context as BuildKit gives it: the files .dockerignore leaves,
+// copied into the step's directory (so an ignored secret never reaches the command, and no
+// symlink can lead out of the context).
+runtime::MountSpec context_bind(BuildSession& session, const parser::MountSpec& m,
+                                const StepDir& dir, std::size_t index) {
+  const SourceTree tree{session.context_fd.get(), &session.ignore, "context"};
   const std::string source = m.source.empty() ? "." : m.source;
-  const UniqueFd fd = open_in_root(session.context_fd.get(), source, O_PATH);
-  char path[PATH_MAX];
-  const std::string link = fmt::format("/proc/self/fd/{}", fd.get());
-  const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
-  if (n <= 0) {
-    throw_errno("resolve bind source", source);
+  const std::vector<SourceMatch> matches = match_sources(tree, {source}, {});
+  const std::string copy = fmt::format("{}/bind-{}", dir.files(), index);
+  if (::mkdir(copy.c_str(), 0755) != 0) {
+    throw_errno("create", copy);
   }
-  return {runtime::MountSpec::Type::bind, std::string(path, static_cast<std::size_t>(n)),
-          m.target, true, {}, {}};
+  const UniqueFd copy_fd(::open(copy.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!copy_fd) {
+    throw_errno("open", copy);
+  }
+  copy_sources(tree, matches, {}, copy_fd.get(), "/", CopyOptions{});
+  std::string host = copy;
+  if (matches.size() == 1 && !matches.front().is_dir) {
+    host += "/" + matches.front().path.substr(matches.front().path.rfind('/') + 1);
+  }
+  return {runtime::MountSpec::Type::bind, host, m.target, true, {}, {}};
 }
 
 // `path` below one layer's tree: "dir" (mount it), "stop" (an opaque dir, a whiteout or a
@@ -284,7 +295,8 @@ void add_run_mounts(BuildSession& session, const parser::RunInstruction& run, co
         throw Error(ErrorKind::unsupported,
                     fmt::format("RUN --mount={}: read-write binds are not supported yet", m.text));
       }
-      mounts.push_back(m.from.empty() ? context_bind(session, m) : stage_bind(session, m, dir));
+      mounts.push_back(m.from.empty() ? context_bind(session, m, dir, mounts.size())
+                                      : stage_bind(session, m, dir));
       break;
     case parser::MountType::ssh:
       throw Error(ErrorKind::unsupported, fmt::format("RUN --mount={}: type=ssh is not supported", m.text));
@@ -398,6 +410,33 @@ std::string joined(const std::vector<std::string>& argv) {
 }
 
 } // namespace
+
+std::map<std::string, std::string> run_mount_inputs(BuildSession& session,
+                                                    const parser::Instruction& inst) {
+  std::map<std::string, std::string> out;
+  for (const parser::MountSpec& m : inst.as<parser::RunInstruction>().mounts) {
+    if (m.type != parser::MountType::bind) {
+      continue;
+    }
+    const std::string key = "mount:" + m.target;
+    if (!m.from.empty()) {
+      const std::optional<std::size_t> stage = session.graph.find_stage(m.from);
+      out[key] = stage ? session.stage_results.at(*stage)->identity.str()
+                       : image_state(session, m.from).identity.str();
+      continue;
+    }
+    const SourceTree tree{session.context_fd.get(), &session.ignore, "context"};
+    const std::vector<SourceMatch> matches =
+        match_sources(tree, {m.source.empty() ? "." : m.source}, {});
+    std::vector<std::string> reads;
+    DigestExtras extras;
+    extras.read_paths = &reads;
+    extras.hashes = &session.hashes;
+    out[key] = digest_sources(tree, matches, {}, extras).str();
+    session.add_context_reads(reads);
+  }
+  return out;
+}
 
 std::map<std::string, std::string> run_build_args(const parser::VariableScope& scope) {
   std::map<std::string, std::string> out;

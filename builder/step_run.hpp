@@ -18,6 +18,11 @@ namespace strata::builder {
 // an ENV overrides): part of its cache key and of its history row.
 [[nodiscard]] std::map<std::string, std::string> run_build_args(const parser::VariableScope& scope);
 
+// What a RUN's bind mounts expose, for its cache key: the content digest of a context bind (by
+// "mount:<target>"), the identity of a `from=` stage or image.
+[[nodiscard]] std::map<std::string, std::string> run_mount_inputs(BuildSession& session,
+                                                                  const parser::Instruction& inst);
+
 // Runs the (expanded) RUN instruction on top of `state`: adds its layer and history row.
 void run_step(BuildSession& session, ImageState& state, const parser::Instruction& inst,
               const std::map<std::string, std::string>& build_args, int vertex);

@@ -235,4 +235,20 @@ check "a stage the last one does not need never runs" -- bash -c "! grep -q 'exi
 expect 1 "--target of a missing stage" -- "$STRATA" build --target nosuch -f "$ctx/Dockerfile.target" "$ctx"
 contains "nosuch" "the stage is named"
 
+# RUN --mount=type=bind of the context: what it exposes is part of the step's key, and it shows
+# only what .dockerignore leaves (BuildKit binds the filtered context).
+bind=$work/bindctx
+mkdir -p "$bind"
+echo v1 >"$bind/main.txt"
+echo hush >"$bind/.env"
+printf '.env\n' >"$bind/.dockerignore"
+printf 'FROM busybox\nRUN --mount=type=bind,target=/src sh -c "cat /src/main.txt > /out; ls -a /src > /list"\n' >"$bind/Dockerfile"
+expect 0 "build with a context bind" -- "$STRATA" build -q -t bind1 "$bind"
+echo v2 >"$bind/main.txt"
+expect 0 "rebuild after the bound file changed" -- "$STRATA" build -q -t bind2 "$bind"
+expect 0 "the RUN reran" -- "$STRATA" run --rm bind2 cat /out
+contains "v2" "a changed bind-mounted file reruns the RUN"
+expect 0 "list the bound context" -- "$STRATA" run --rm bind2 cat /list
+if grep -q '\.env' "$work/out"; then failed=$((failed + 1)); echo "FAIL an ignored file is visible in the bind"; else passed=$((passed + 1)); fi
+
 finish
