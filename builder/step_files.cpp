@@ -166,6 +166,40 @@ void write_inline(const parser::HeredocFile& h, int root, const std::string& des
   });
 }
 
+// WORKDIR's directory and the parents it lacks, 0755, owned by the config's USER (BuildKit's
+// `Mkdir(wd, 0755, WithParents, WithUser(User))`), so `USER node` + `WORKDIR /home/node/app`
+// gives the user a directory it can write.
+void make_workdir(int root, const std::string& path, const std::string& user) {
+  std::vector<std::string> missing;
+  std::string prefix;
+  for (std::size_t start = 1; start <= path.size();) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    if (end > start) {
+      prefix += "/" + path.substr(start, end - start);
+      try {
+        std::ignore = open_in_root(root, prefix, O_PATH);
+      } catch (const Error& e) {
+        if (e.sys_errno() != ENOENT) {
+          throw;
+        }
+        missing.push_back(prefix);
+      }
+    }
+    start = end + 1;
+  }
+  mkdir_all_in_root(root, path, 0755);
+  if (user.empty() || missing.empty()) {
+    return;
+  }
+  const runtime::ExecUser owner = runtime::resolve_user(root, user);
+  for (const std::string& dir : missing) {
+    const UniqueFd fd = open_in_root(root, dir, O_PATH | O_NOFOLLOW);
+    if (::fchownat(fd.get(), "", owner.uid, owner.gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+      throw_errno("chown", dir);
+    }
+  }
+}
+
 } // namespace
 
 ImageState image_state(BuildSession& session, const std::string& name) {
@@ -341,7 +375,7 @@ void workdir_step(BuildSession& session, ImageState& state, const parser::Instru
   {
     const UniqueFd view =
         runtime::open_writable_view(dir.lowers(state), dir.upper(), dir.work());
-    mkdir_all_in_root(view.get(), path, 0755);
+    make_workdir(view.get(), path, state.image_config().value("User", std::string()));
   }
   const bool layer = commit_upper(session, dir, state);
   add_history(session, state, config_created_by(inst, state.image_config()), !layer);
