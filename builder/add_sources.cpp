@@ -119,8 +119,14 @@ private:
 
 } // namespace
 
+static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(user);
+  return (*cancelled)() ? 1 : 0; // non-zero aborts the transfer
+}
+
 FetchedFile fetch_url(const std::string& url, const std::string& into_dir,
-                      const std::optional<std::string>& checksum) {
+                      const std::optional<std::string>& checksum,
+                      const std::function<bool()>& cancelled) {
   FetchedFile out;
   out.name = url_file_name(url);
   out.path = into_dir + "/download";
@@ -144,12 +150,20 @@ FetchedFile fetch_url(const std::string& url, const std::string& into_dir,
   curl.api().easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
   curl.api().easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
   curl.api().easy_setopt(curl.get(), CURLOPT_WRITEDATA, &download);
+  curl.api().easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl.api().easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &cancelled);
+  curl.api().easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl.api().easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
   const CURLcode code = curl.api().easy_perform(curl.get());
   if (download.too_big) {
     throw Error(ErrorKind::io, fmt::format("ADD {}: larger than {} bytes", url, k_max_download));
   }
   if (download.write_errno != 0) {
     throw_errno("write download of", url, download.write_errno);
+  }
+  if (cancelled()) {
+    throw Error(ErrorKind::cancelled, fmt::format("ADD {}: cancelled", url));
   }
   if (code != CURLE_OK) {
     throw Error(ErrorKind::io, fmt::format("ADD {}: {}", url,
@@ -168,27 +182,28 @@ FetchedFile fetch_url(const std::string& url, const std::string& into_dir,
 }
 
 bool is_archive(int fd) {
-  std::array<unsigned char, 512> head{};
+  std::array<unsigned char, 6> head{};
   const ssize_t n = ::pread(fd, head.data(), head.size(), 0);
-  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
-    return true; // gzip
+  const bool xz = n >= 6 && std::memcmp(head.data(), "\xfd" "7zXZ\0", 6) == 0;
+  const bool bzip2 = n >= 3 && std::memcmp(head.data(), "BZh", 3) == 0;
+  if (xz || bzip2) {
+    throw Error(ErrorKind::unsupported,
+                fmt::format("ADD of a {} archive is not supported yet (tar, gzip and zstd are)",
+                            xz ? "xz" : "bzip2"));
   }
-  if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) {
-    return true; // zstd
-  }
-  return n >= 263 && std::memcmp(head.data() + 257, "ustar", 5) == 0;
+  return store::is_tar_stream(fd);
 }
 
 void extract_archive(int fd, int dest_root_fd, const std::string& dest, const CopyOptions& options) {
+  if (options.uid || options.gid) {
+    throw Error(ErrorKind::unsupported, "ADD --chown of a local archive is not supported yet");
+  }
   mkdir_all_in_root(dest_root_fd, dest, 0755);
   const UniqueFd target = open_in_root(dest_root_fd, dest, O_RDONLY | O_DIRECTORY);
   store::ApplyOptions apply;
   apply.privileged = store::Privileged::yes;
   apply.whiteouts = store::WhiteoutMode::remove;
   std::ignore = store::apply_layer(fd, target.get(), apply);
-  if (options.uid || options.gid) {
-    throw Error(ErrorKind::unsupported, "ADD --chown of a local archive is not supported yet");
-  }
 }
 
 } // namespace strata::builder

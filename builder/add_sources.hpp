@@ -13,6 +13,7 @@
 //   copied as it is.
 
 #include <ctime>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -29,8 +30,10 @@ struct FetchedFile {
   std::optional<std::time_t> mtime;
 };
 
+// `cancelled` is polled during the transfer; a transfer slower than 1 byte/s for 60 s fails.
 [[nodiscard]] FetchedFile fetch_url(const std::string& url, const std::string& into_dir,
-                                    const std::optional<std::string>& checksum);
+                                    const std::optional<std::string>& checksum,
+                                    const std::function<bool()>& cancelled);
 
 // Whether the regular file `fd` starts like a tar, gzip or zstd stream (position unchanged).
 [[nodiscard]] bool is_archive(int fd);

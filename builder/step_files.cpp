@@ -336,7 +336,7 @@ void FileSources::fetch(BuildSession& session, const parser::Instruction& inst,
   if (const auto& c = inst.as<parser::AddInstruction>().checksum) {
     checksum = c->value;
   }
-  fetched_.push_back(fetch_url(url, dir, checksum));
+  fetched_.push_back(fetch_url(url, dir, checksum, [&session] { return session.stop_requested(); }));
   digests_[url] = fetched_.back().digest.str();
 }
 

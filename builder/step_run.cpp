@@ -401,6 +401,27 @@ void remove_mount_stubs(const std::string& upper, const std::vector<std::string>
   }
 }
 
+// Waits until the container's PID 1 exits, checking for cancellation ten times a second (its
+// output may have closed long before: `RUN exec >/dev/null; long_job`). On cancellation the
+// caller's unwinding SIGKILLs the container.
+void wait_for_exit(BuildSession& session, pid_t pid) {
+  const UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    return; // already gone (reaped by nobody but us): `wait` returns at once
+  }
+  while (true) {
+    pollfd p{pidfd.get(), POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);
+    if (ready > 0) {
+      return;
+    }
+    if (ready < 0 && errno != EINTR) {
+      throw_errno("poll");
+    }
+    session.check_cancelled();
+  }
+}
+
 std::string joined(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
@@ -498,6 +519,7 @@ void run_step(BuildSession& session, ImageState& state, const parser::Instructio
     exit = *process.exec_failure();
   } else {
     relay_output(session, read_end.get(), vertex);
+    wait_for_exit(session, process.pid());
     exit = process.wait();
   }
   session.check_cancelled();

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -281,6 +282,43 @@ ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyOptions& opt
   ApplyResult result{stream.finish_diff_id(), stream.finish_digest(), entries, stream.tar_bytes(),
                      writer.skipped_devices(), content_bytes};
   return result;
+}
+
+namespace {
+
+struct PreadSource {
+  int fd;
+  off_t offset = 0;
+  std::array<char, 64 * 1024> buffer{};
+};
+
+la_ssize_t pread_cb(archive*, void* user, const void** out) {
+  auto* source = static_cast<PreadSource*>(user);
+  const ssize_t n = ::pread(source->fd, source->buffer.data(), source->buffer.size(), source->offset);
+  if (n < 0) {
+    return -1;
+  }
+  source->offset += n;
+  *out = source->buffer.data();
+  return n;
+}
+
+} // namespace
+
+bool is_tar_stream(int fd) {
+  archive* a = archive_read_new();
+  if (a == nullptr) {
+    return false;
+  }
+  PreadSource source{fd};
+  archive_entry* entry = nullptr;
+  const bool ok = archive_read_support_filter_gzip(a) == ARCHIVE_OK &&
+                  archive_read_support_filter_zstd(a) == ARCHIVE_OK &&
+                  archive_read_support_format_tar(a) == ARCHIVE_OK &&
+                  archive_read_open(a, &source, nullptr, &pread_cb, nullptr) == ARCHIVE_OK &&
+                  archive_read_next_header(a, &entry) == ARCHIVE_OK;
+  archive_read_free(a);
+  return ok;
 }
 
 } // namespace strata::store

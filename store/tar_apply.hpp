@@ -94,6 +94,11 @@ struct ApplyOptions {
 // Applies the layer read from `input_fd` (until EOF) to the directory `target_dir_fd`.
 [[nodiscard]] ApplyResult apply_layer(int input_fd, int target_dir_fd,
                                       const ApplyOptions& options);
+// Whether the file `fd` (a regular file; read with pread, its offset unchanged) is a tar stream
+// `apply_layer` reads — plain, gzip or zstd — with a valid first header (Docker's ADD test for
+// "an archive to unpack"; a compressed file that is not a tar is not one).
+[[nodiscard]] bool is_tar_stream(int fd);
+
 // The same with `WhiteoutMode::remove`.
 [[nodiscard]] ApplyResult apply_layer(int input_fd, int target_dir_fd, const ApplyLimits& limits,
                                       Privileged privileged);
