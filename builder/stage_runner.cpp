@@ -169,6 +169,7 @@ private:
       try {
         trigger_asts_.push_back(parser::parse_dockerfile(trigger.get<std::string>(), "ONBUILD"));
         for (const parser::Instruction& inst : parser::to_instructions(trigger_asts_.back())) {
+          refuse_stage_reference(inst);
           step(trigger_asts_.back(), inst, 1, 100000 + i++, "ONBUILD ");
         }
       } catch (StepError&) {
@@ -176,6 +177,27 @@ private:
       } catch (Error& e) {
         throw Error(e.kind(), fmt::format("ONBUILD trigger {}: {}", trigger.dump(), e.message()),
                     from.range(s_.file_label));
+      }
+    }
+  }
+
+  // A trigger is parsed only now, so the flow graph has no edge for a stage it names: refused,
+  // as older BuildKit did (an image by name is fine).
+  void refuse_stage_reference(const parser::Instruction& inst) const {
+    std::vector<std::string> names;
+    if (inst.kind == InstructionKind::copy) {
+      if (const auto& from = inst.as<parser::CopyInstruction>().from) {
+        names.push_back(from->value);
+      }
+    } else if (inst.kind == InstructionKind::run) {
+      for (const parser::MountSpec& m : inst.as<parser::RunInstruction>().mounts) {
+        names.push_back(m.from);
+      }
+    }
+    for (const std::string& name : names) {
+      if (!name.empty() && s_.graph.find_stage(name)) {
+        throw Error(ErrorKind::unsupported,
+                    fmt::format("an ONBUILD trigger cannot refer to the build stage {}", name));
       }
     }
   }
