@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <array>
+
 #include <algorithm>
 #include <cerrno>
 #include <optional>
@@ -297,10 +299,16 @@ store::Digest digest_sources(const SourceTree& tree, const std::vector<SourceMat
     }
   }
   store::Sha256 hash;
-  hash.update(std::string_view("strata-copy-sources-v1\n"));
+  hash.update(std::string_view("strata-copy-sources-v2\n"));
   for (const auto& record : records) {
+    // Each record preceded by its length (8 bytes, little-endian): names and link targets may
+    // hold any byte but NUL, '\n' included, so no separator alone keeps two trees apart.
+    std::array<char, 8> size{};
+    for (std::size_t b = 0; b < size.size(); ++b) {
+      size[b] = static_cast<char>((record.text.size() >> (8 * b)) & 0xff);
+    }
+    hash.update(std::string_view(size.data(), size.size()));
     hash.update(record.text);
-    hash.update(std::string_view("\n"));
   }
   return hash.finish();
 }

@@ -92,10 +92,11 @@ struct SourceMatch {
 // File contents are hashed in parallel (oneTBB); records are combined in walk order, so the
 // digest is deterministic. `read_paths`, when given, receives every regular file and symlink
 // read, relative to the tree root (for `--depfile`), in walk order.
-// Format (version 1): "strata-copy-sources-v1\n", then per match the record "M" + path + "\0",
+// Format (version 2): "strata-copy-sources-v2\n", then per match the record "M" + path + "\0",
 // then one record per entry: relative path ("" for the match itself), type letter (f d l o),
 // octal mode, uid, gid, each followed by "\0", then the link target or the content digest
-// ("sha256:...", empty for others); every record ends with "\n".
+// ("sha256:...", empty for others); every record is preceded by its length as 8 bytes,
+// little-endian (names and link targets may contain '\n': no separator is unambiguous).
 [[nodiscard]] store::Digest digest_sources(const SourceTree& tree,
                                            const std::vector<SourceMatch>& matches,
                                            const std::vector<std::string>& excludes,
