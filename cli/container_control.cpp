@@ -59,8 +59,15 @@ bool wait_pidfd(int fd, std::chrono::milliseconds timeout) {
 // then running again, in its state too (docker's).
 void thaw_if_frozen(store::ContainerStore& containers, const store::ContainerRecord& record) {
   if (const auto cgroup = runtime::Cgroup::open(cgroup_name(record))) {
-    if (cgroup->is_frozen()) {
-      cgroup->thaw();
+    try {
+      if (cgroup->is_frozen()) {
+        cgroup->thaw();
+      }
+    } catch (const Error& e) {
+      if (e.sys_errno() != ENOENT) {
+        throw;
+      }
+      // the cgroup went away meanwhile: the container ended, nothing to thaw
     }
   }
   try {

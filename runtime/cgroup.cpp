@@ -338,11 +338,18 @@ void Cgroup::thaw() const {
 }
 
 bool Cgroup::is_frozen() const {
-  if (layout_.version == CgroupVersion::v2) {
-    return event_set(read_control(layout_.unified + "/" + name_ + "/cgroup.events"), "frozen");
+  try {
+    if (layout_.version == CgroupVersion::v2) {
+      return event_set(read_control(layout_.unified + "/" + name_ + "/cgroup.events"), "frozen");
+    }
+    const auto d = dir("freezer");
+    return d && trim(read_control(*d + "/freezer.state")) == "FROZEN";
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT) {
+      return false; // removed meanwhile (its last process exited and its monitor cleaned up)
+    }
+    throw;
   }
-  const auto d = dir("freezer");
-  return d && trim(read_control(*d + "/freezer.state")) == "FROZEN";
 }
 
 void Cgroup::signal_each(int sig) const {
