@@ -1,6 +1,5 @@
 #include "builder/add_sources.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "common/error.hpp"
 #include "common/in_root.hpp"
 #include "common/unique_fd.hpp"
+#include "store/curl_api.hpp"
 #include "store/sha256.hpp"
 #include "store/tar_apply.hpp"
 
@@ -60,44 +60,8 @@ std::string url_file_name(const std::string& url) {
   return name.empty() ? "index.html" : name;
 }
 
-// libcurl, loaded on first use (see builder/CMakeLists.txt).
-struct CurlApi {
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_easy_perform) easy_perform = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&::curl_global_init) global_init = nullptr;
-};
-
-template <typename F> void load_symbol(void* library, const char* name, F& out) {
-  out = reinterpret_cast<F>(::dlsym(library, name));
-  if (out == nullptr) {
-    throw Error(ErrorKind::unsupported, fmt::format("libcurl.so.4 lacks {}", name));
-  }
-}
-
-const CurlApi& curl_api() {
-  static const CurlApi api = [] {
-    void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (library == nullptr) {
-      throw Error(ErrorKind::unsupported,
-                  fmt::format("ADD of a URL needs libcurl (apt-get install libcurl4): {}", ::dlerror()));
-    }
-    CurlApi a;
-    load_symbol(library, "curl_easy_init", a.easy_init);
-    load_symbol(library, "curl_easy_setopt", a.easy_setopt);
-    load_symbol(library, "curl_easy_perform", a.easy_perform);
-    load_symbol(library, "curl_easy_getinfo", a.easy_getinfo);
-    load_symbol(library, "curl_easy_cleanup", a.easy_cleanup);
-    load_symbol(library, "curl_easy_strerror", a.easy_strerror);
-    load_symbol(library, "curl_global_init", a.global_init);
-    a.global_init(CURL_GLOBAL_DEFAULT);
-    return a;
-  }();
-  return api;
-}
+using store::CurlApi;
+using store::curl_api;
 
 class Curl {
 public:

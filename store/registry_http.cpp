@@ -1,6 +1,5 @@
 #include "store/registry_http.hpp"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include "store/curl_api.hpp"
 #include "store/sha256.hpp"
 
 namespace strata::store::registry_detail {
@@ -20,51 +20,8 @@ namespace {
 
 constexpr std::size_t k_max_error_body = 64UL * 1024;
 
-// libcurl, loaded on first use: linked, it would bring some 25 shared libraries into the start-up
-// of every command (store/CMakeLists.txt keeps only its include path). A copy of builder's
-// add_sources.cpp loader, with the header list functions.
-struct CurlApi {
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_easy_perform) easy_perform = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&::curl_global_init) global_init = nullptr;
-  decltype(&::curl_slist_append) slist_append = nullptr;
-  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
-};
-
-template <typename F> void load_symbol(void* library, const char* name, F& out) {
-  out = reinterpret_cast<F>(::dlsym(library, name));
-  if (out == nullptr) {
-    throw Error(ErrorKind::unsupported, fmt::format("libcurl.so.4 lacks {}", name));
-  }
-}
-
-const CurlApi& curl_api() {
-  static const CurlApi api = [] {
-    void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (library == nullptr) {
-      throw Error(ErrorKind::unsupported,
-                  fmt::format("talking to a registry needs libcurl (apt-get install libcurl4): {}",
-                              ::dlerror()));
-    }
-    CurlApi a;
-    load_symbol(library, "curl_easy_init", a.easy_init);
-    load_symbol(library, "curl_easy_setopt", a.easy_setopt);
-    load_symbol(library, "curl_easy_perform", a.easy_perform);
-    load_symbol(library, "curl_easy_getinfo", a.easy_getinfo);
-    load_symbol(library, "curl_easy_cleanup", a.easy_cleanup);
-    load_symbol(library, "curl_easy_strerror", a.easy_strerror);
-    load_symbol(library, "curl_global_init", a.global_init);
-    load_symbol(library, "curl_slist_append", a.slist_append);
-    load_symbol(library, "curl_slist_free_all", a.slist_free_all);
-    a.global_init(CURL_GLOBAL_DEFAULT);
-    return a;
-  }();
-  return api;
-}
+using store::CurlApi;
+using store::curl_api;
 
 class Curl {
 public:
