@@ -409,4 +409,27 @@ expect 0 "a RUN that plants a symlink over a mount point's parent" -- \
   "$STRATA" build -q -f "$work/Dockerfile.stub" "$ctx"
 check "the host directory the symlink names is untouched" -- test -d "$work/victim/empty"
 
+# ADD of an http URL (a python3 http.server on loopback): the file as served, mode 0600; a
+# wrong --checksum fails the build naming both digests and tags nothing.
+if command -v python3 >/dev/null; then
+  mkdir -p "$work/www"
+  echo served >"$work/www/page.txt"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$work/www" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+  www_pid=$!
+  cleanup_hooks+=("kill $www_pid")
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  sum=$(sha256sum "$work/www/page.txt" | cut -d' ' -f1)
+  printf 'FROM busybox\nADD --checksum=sha256:%s http://127.0.0.1:%s/page.txt /web/\n' "$sum" "$port" \
+    >"$work/Dockerfile.url"
+  expect 0 "ADD of a URL with the right --checksum" -- "$STRATA" build -q -t urlimg -f "$work/Dockerfile.url" "$ctx"
+  expect 0 "the downloaded file" -- "$STRATA" run --rm urlimg stat -c '%a %s' /web/page.txt
+  is "600 7" "ADD of a URL gives a 0600 file with the served bytes"
+  printf 'FROM busybox\nADD --checksum=sha256:%064d http://127.0.0.1:%s/page.txt /web/\n' 0 "$port" \
+    >"$work/Dockerfile.badsum"
+  expect 1 "ADD with a wrong --checksum fails" -- "$STRATA" build -t badsum -f "$work/Dockerfile.badsum" "$ctx"
+  contains "digest mismatch" "the checksum error names the mismatch"
+  expect 1 "nothing tagged after the checksum failure" -- "$STRATA" inspect --type image badsum
+fi
+
 finish
