@@ -38,18 +38,6 @@ std::string clean_source(std::string_view source) {
   return cleaned.empty() ? "." : cleaned;
 }
 
-std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    if (slash > start) {
-      parts.emplace_back(path.substr(start, slash - start));
-    }
-    start = slash + 1;
-  }
-  return parts;
-}
 
 // Expands one wildcard source, as fsutil's `ResolveWildcards` walks: below the directory the
 // non-wildcard prefix names, each remaining component is matched against sorted entry names;
@@ -109,7 +97,7 @@ struct WildcardExpander {
 
 void expand_wildcard(const SourceTree& tree, const parser::PatternMatcher* excludes,
                      const std::string& source, std::vector<SourceMatch>& out) {
-  const auto components = split(source);
+  const auto components = detail::split_path(source);
   std::size_t first = 0;
   while (first < components.size() && !has_wildcards(components[first])) {
     ++first;

@@ -22,15 +22,7 @@ constexpr int k_max_links = 40;
 
 // Pushes the components of `path` onto `pending` so that the first component is popped first.
 void push_components(std::vector<std::string>& pending, std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    if (slash > start) {
-      parts.emplace_back(path.substr(start, slash - start));
-    }
-    start = slash + 1;
-  }
+  const std::vector<std::string> parts = split_path(path);
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     pending.push_back(std::move(*it));
   }
@@ -109,6 +101,19 @@ struct Lister {
 };
 
 } // namespace
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    if (slash > start) {
+      parts.emplace_back(path.substr(start, slash - start));
+    }
+    start = slash + 1;
+  }
+  return parts;
+}
 
 std::string join_rel(std::string_view base, std::string_view name) {
   if (base.empty() || base == ".") {

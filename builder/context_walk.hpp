@@ -36,6 +36,9 @@ struct ResolvedPath {
 // Joins two relative paths where "." or "" stands for the root.
 [[nodiscard]] std::string join_rel(std::string_view base, std::string_view name);
 
+// The non-empty components of a slash-separated path ("/a//b/" → a, b).
+[[nodiscard]] std::vector<std::string> split_path(std::string_view path);
+
 // Whether `path` (canonical, relative to the context root) is absent from the context because of
 // `.dockerignore`. A directory that an exception may put something back into is present.
 [[nodiscard]] bool is_ignored(const parser::PatternMatcher* ignore, const std::string& path,

@@ -110,6 +110,14 @@ void Progress::emit_line(int vertex, Vertex& v, std::string_view line) {
   }
 }
 
+// An unterminated last line of output is shown when its vertex ends.
+void Progress::flush_partial(int vertex, Vertex& v) {
+  if (!v.partial.empty()) {
+    emit_line(vertex, v, v.partial);
+    v.partial.clear();
+  }
+}
+
 void Progress::output(int vertex, std::string_view bytes) {
   const std::lock_guard lock(mutex_);
   Vertex& v = vertices_[vertex];
@@ -169,10 +177,7 @@ void Progress::cached(int vertex) {
 void Progress::done(int vertex) {
   const std::lock_guard lock(mutex_);
   Vertex& v = vertices_[vertex];
-  if (!v.partial.empty()) {
-    emit_line(vertex, v, v.partial);
-    v.partial.clear();
-  }
+  flush_partial(vertex, v);
   if (mode_ == ProgressMode::tty) {
     finish_tty(vertex, v, "");
     return;
@@ -184,10 +189,7 @@ void Progress::done(int vertex) {
 void Progress::error(int vertex, std::string_view message) {
   const std::lock_guard lock(mutex_);
   Vertex& v = vertices_[vertex];
-  if (!v.partial.empty()) {
-    emit_line(vertex, v, v.partial);
-    v.partial.clear();
-  }
+  flush_partial(vertex, v);
   if (mode_ == ProgressMode::tty) {
     finish_tty(vertex, v, "ERROR");
     return;

@@ -70,6 +70,7 @@ private:
     bool finished = false;
   };
   void emit_line(int vertex, Vertex& v, std::string_view line);
+  void flush_partial(int vertex, Vertex& v);
   void print(const std::string& text);
   void redraw_locked();
   void finish_tty(int vertex, Vertex& v, std::string_view word);

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "builder/context_walk.hpp"
 #include "builder/copy_files.hpp"
 #include "builder/step_files.hpp"
 #include "builder/step_layer.hpp"
@@ -331,20 +332,6 @@ void relay_output(BuildSession& session, int fd, int vertex) {
   }
 }
 
-// `path`'s components ("/run/secrets/x" → run, secrets, x).
-std::vector<std::string> components_of(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    if (end > start) {
-      out.push_back(path.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
 // Whether the first `count` components of `parts` name something below `layer` without any
 // symlink on the way; a symlink, or any doubt, counts as "there" (then nothing is removed).
 bool in_layer(const std::string& layer, const std::vector<std::string>& parts, std::size_t count) {
@@ -372,7 +359,7 @@ bool in_layer(const std::string& layer, const std::vector<std::string>& parts, s
 void remove_mount_stubs(const std::string& upper, const std::vector<std::string>& lowers,
                         const std::vector<runtime::MountSpec>& mounts) {
   for (const runtime::MountSpec& m : mounts) {
-    const std::vector<std::string> parts = components_of(m.destination);
+    const std::vector<std::string> parts = detail::split_path(m.destination);
     std::vector<UniqueFd> dirs;
     dirs.emplace_back(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     for (std::size_t i = 0; i + 1 < parts.size() && dirs.back().is_valid(); ++i) {
