@@ -377,6 +377,32 @@ FROM --platform=linux/arm64 busybox
 RUN true
 EOF
 contains "linux/arm64" "the platform named"
+expect 1 "a read-write bind mount" -- "$STRATA" build - <<'EOF'
+FROM busybox
+RUN --mount=type=bind,target=/src,rw true
+EOF
+contains "read-write" "rw named"
+expect 1 "a cache mount from a stage" -- "$STRATA" build - <<'EOF'
+FROM busybox AS seed
+FROM busybox
+RUN --mount=type=cache,target=/c,from=seed true
+EOF
+contains "from=" "cache from= named"
+printf 'FROM busybox\nONBUILD COPY --from=helper /x /x\n' >"$work/Dockerfile.onbuild-parent"
+expect 0 "an image whose ONBUILD names a stage" -- "$STRATA" build -q -t onb-parent \
+  -f "$work/Dockerfile.onbuild-parent" "$ctx"
+expect 1 "its trigger naming a stage of the child build" -- "$STRATA" build - <<'EOF'
+FROM busybox AS helper
+FROM onb-parent
+EOF
+contains "ONBUILD trigger cannot refer to the build stage helper" "the trigger and the stage named"
+printf '\3757zXZ\0not really xz' >"$ctx/data.tar.xz"
+expect 1 "ADD of an xz archive" -- "$STRATA" build -f - "$ctx" <<'EOF'
+FROM busybox
+ADD data.tar.xz /x/
+EOF
+contains "xz" "xz named"
+rm -f "$ctx/data.tar.xz"
 store_clean "after the unsupported ones"
 
 # ---- Ctrl-C ----
