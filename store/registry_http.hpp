@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "store/digest.hpp"
 #include "store/reference.hpp"
+#include "store/registry_client.hpp"
 
 namespace strata::store::registry_detail {
 
@@ -62,6 +63,8 @@ struct Request {
   // `Response::body`, at most `max_body` bytes (more throws `Error{corrupt}`).
   std::function<void(std::string_view)> sink;
   std::size_t max_body = k_max_document;
+  // Called before each try (and before a resend after authenticating): resets what `sink` wrote.
+  std::function<void()> on_try;
 };
 
 // A failure below HTTP (connection refused, reset, timeout, TLS): worth another try.
@@ -88,5 +91,36 @@ public:
 // Throws for a failed response: `what` (e.g. "pull 127.0.0.1:5000/x:1"), the status and
 // `error_text`. 404 is `not_found`, 401/403 say authentication is not supported yet.
 [[noreturn]] void fail(std::string_view what, const Response& response);
+
+// What a session asks the registry for, as a token scope's actions: `pull`, or `pull,push`.
+enum class Access { pull, push };
+
+// One repository's conversation with its registry (registry_session.cpp): the endpoint, the
+// credentials for its host, and the tokens the registry's auth server issued. Every request of a
+// pull or push goes through `send`, which adds the `Authorization` header and answers a 401 by
+// authenticating as its `WWW-Authenticate` challenge asks, then sending once more. Safe to use
+// from several threads at once (parallel downloads).
+class Session {
+public:
+  Session(const Reference& reference, Access access, const RegistryOptions& options);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+
+  [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
+  [[nodiscard]] const Reference& reference() const noexcept { return reference_; }
+
+  // One try of `request` (its `tls_verify` set from the endpoint) with credentials.
+  [[nodiscard]] Response perform(Request request);
+  // `perform`, retried as `with_retries` does; `what` names the operation in errors
+  // ("pull 127.0.0.1:5000/x:1").
+  [[nodiscard]] Response send(std::string_view what, const Request& request);
+
+private:
+  Reference reference_;
+  Access access_;
+  Endpoint endpoint_;
+  const RegistryOptions& options_;
+};
 
 } // namespace strata::store::registry_detail

@@ -85,13 +85,12 @@ bool known_document_type(std::string_view type) {
 
 // GET /v2/<path>/manifests/<tag or digest>, capped, its digest computed over the bytes received
 // and checked against `expected`, its media type from the document agreeing with Content-Type.
-Fetched fetch_manifest(const Endpoint& endpoint, const std::string& tag_or_digest,
+Fetched fetch_manifest(Session& session, const std::string& tag_or_digest,
                        const std::optional<Digest>& expected, const std::string& what) {
   Request request;
-  request.url = endpoint.repository_url + "/manifests/" + tag_or_digest;
+  request.url = session.endpoint().repository_url + "/manifests/" + tag_or_digest;
   request.headers = {k_accept};
-  request.tls_verify = endpoint.tls_verify;
-  const Response response = with_retries("pull " + what, [&] { return perform(request); });
+  const Response response = session.send("pull " + what, request);
   if (response.status == 404) {
     throw Error(ErrorKind::not_found,
                 fmt::format("manifest for {} not found: {}", what, error_text(response)));
@@ -148,12 +147,12 @@ bool platform_matches(const Descriptor& d, const Platform& want) {
 
 // GET /v2/<path>/blobs/<digest> streamed into an ingest, capped at the descriptor's size and
 // published only if digest and size match. A transport failure restarts it from scratch.
-PutResult download_blob(ImageStore& store, const Endpoint& endpoint, const Descriptor& blob,
+PutResult download_blob(ImageStore& store, Session& session, const Descriptor& blob,
                         const std::string& what) {
   std::optional<BlobWriter> writer;
   Request request;
-  request.url = endpoint.repository_url + "/blobs/" + blob.digest.str();
-  request.tls_verify = endpoint.tls_verify;
+  request.url = session.endpoint().repository_url + "/blobs/" + blob.digest.str();
+  request.on_try = [&] { writer.emplace(store.blobs().writer()); };
   request.sink = [&](std::string_view bytes) {
     if (writer->size() + bytes.size() > blob.size) {
       throw Error(ErrorKind::corrupt,
@@ -162,10 +161,7 @@ PutResult download_blob(ImageStore& store, const Endpoint& endpoint, const Descr
     }
     writer->write(bytes);
   };
-  const Response response = with_retries("pull " + what, [&] {
-    writer.emplace(store.blobs().writer());
-    return perform(request);
-  });
+  const Response response = session.send("pull " + what, request);
   if (!response.ok()) {
     fail(fmt::format("pull {}: blob {}", what, blob.digest.str()), response);
   }
@@ -194,7 +190,7 @@ private:
 
 // Downloads the layers not stored yet, `parallel` at a time; the first failure stops the rest.
 // Returns the layers downloaded.
-std::vector<Descriptor> download_layers(ImageStore& store, const Endpoint& endpoint,
+std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
                                         const Manifest& manifest, const RegistryOptions& options,
                                         const std::string& what, PullRollback& rollback,
                                         Progress& progress) {
@@ -217,7 +213,7 @@ std::vector<Descriptor> download_layers(ImageStore& store, const Endpoint& endpo
   const auto worker = [&] {
     for (std::size_t i = next++; i < missing.size() && !stop; i = next++) {
       try {
-        rollback.published(download_blob(store, endpoint, missing[i], what));
+        rollback.published(download_blob(store, session, missing[i], what));
         progress.say(fmt::format("{}: Download complete", missing[i].digest.short_id()));
       } catch (...) {
         stop = true;
@@ -253,14 +249,14 @@ std::vector<Descriptor> download_layers(ImageStore& store, const Endpoint& endpo
 }
 
 // The image config's bytes: downloaded unless stored, capped like a manifest.
-std::string fetch_config(ImageStore& store, const Endpoint& endpoint, const Manifest& manifest,
+std::string fetch_config(ImageStore& store, Session& session, const Manifest& manifest,
                          const std::string& what, PullRollback& rollback) {
   if (manifest.config.size > k_max_document) {
     throw Error(ErrorKind::corrupt, fmt::format("pull {}: the image config is larger than {} bytes",
                                                 what, k_max_document));
   }
   if (store.blobs().size_of(manifest.config.digest) != manifest.config.size) {
-    rollback.published(download_blob(store, endpoint, manifest.config, what));
+    rollback.published(download_blob(store, session, manifest.config, what));
   }
   return store.blobs().read_blob(manifest.config.digest);
 }
@@ -271,9 +267,9 @@ std::string tag_or_digest(const Reference& ref) {
 
 // The image manifest `ref` names: the document itself, or the entry of an index (a manifest
 // list) for the platform `want`, fetched by its digest. Returns both documents.
-std::pair<Fetched, Fetched> fetch_image_manifest(const Endpoint& endpoint, const Reference& ref,
+std::pair<Fetched, Fetched> fetch_image_manifest(Session& session, const Reference& ref,
                                                  const Platform& want, const std::string& what) {
-  const Fetched top = fetch_manifest(endpoint, tag_or_digest(ref), ref.digest(), what);
+  const Fetched top = fetch_manifest(session, tag_or_digest(ref), ref.digest(), what);
   Fetched image = top;
   if (media_type::is_index(top.media_type)) {
     const Index index = Index::parse(top.bytes, what);
@@ -286,7 +282,7 @@ std::pair<Fetched, Fetched> fetch_image_manifest(const Endpoint& endpoint, const
                               what, want.os, want.architecture, want.variant.empty() ? "" : "/",
                               want.variant));
     }
-    image = fetch_manifest(endpoint, it->digest.str(), it->digest, what);
+    image = fetch_manifest(session, it->digest.str(), it->digest, what);
     if (image.media_type != it->media_type || image.bytes.size() != it->size) {
       throw Error(ErrorKind::corrupt,
                   fmt::format("pull {}: manifest {} does not match its descriptor in the index",
@@ -304,11 +300,11 @@ std::pair<Fetched, Fetched> fetch_image_manifest(const Endpoint& endpoint, const
 PullResult pull_image(ImageStore& store, const Reference& input, const RegistryOptions& options) {
   const Reference ref = input.with_default_tag();
   const std::string what = ref.str();
-  const Endpoint endpoint = endpoint_for(ref, options.tls_verify);
+  Session session(ref, Access::pull, options);
   Progress progress(options);
   progress.say(fmt::format("{}: Pulling from {}", tag_or_digest(ref), ref.path()));
 
-  const auto [top, image] = fetch_image_manifest(endpoint, ref, options.platform, what);
+  const auto [top, image] = fetch_image_manifest(session, ref, options.platform, what);
   const Manifest manifest = Manifest::parse(image.bytes, what);
   if (manifest.media_type != image.media_type) {
     throw Error(ErrorKind::corrupt, fmt::format("pull {}: the manifest's media type {} is not {}",
@@ -316,12 +312,12 @@ PullResult pull_image(ImageStore& store, const Reference& input, const RegistryO
   }
 
   PullRollback rollback(store);
-  const std::string config_bytes = fetch_config(store, endpoint, manifest, what, rollback);
+  const std::string config_bytes = fetch_config(store, session, manifest, what, rollback);
   const ImageConfig config = ImageConfig::parse(config_bytes, manifest.config.digest.str());
   check_image(manifest, config, what);
 
   const std::vector<Descriptor> downloaded =
-      download_layers(store, endpoint, manifest, options, what, rollback, progress);
+      download_layers(store, session, manifest, options, what, rollback, progress);
   rollback.published(store.blobs().put_bytes(image.bytes, image.digest));
 
   for (const auto& chain : chain_ids(config.diff_ids)) {

@@ -18,12 +18,11 @@ namespace {
 using namespace registry_detail;
 
 // HEAD /v2/<path>/blobs/<digest>: whether the registry has the blob.
-bool registry_has_blob(const Endpoint& endpoint, const Descriptor& blob, const std::string& what) {
+bool registry_has_blob(Session& session, const Descriptor& blob, const std::string& what) {
   Request request;
   request.method = "HEAD";
-  request.url = endpoint.repository_url + "/blobs/" + blob.digest.str();
-  request.tls_verify = endpoint.tls_verify;
-  const Response response = with_retries("push " + what, [&] { return perform(request); });
+  request.url = session.endpoint().repository_url + "/blobs/" + blob.digest.str();
+  const Response response = session.send("push " + what, request);
   if (response.status == 404) {
     return false;
   }
@@ -35,13 +34,12 @@ bool registry_has_blob(const Endpoint& endpoint, const Descriptor& blob, const s
 
 // POST /v2/<path>/blobs/uploads/, then PUT <Location>&digest=<digest> with the stored bytes.
 // Returns the last response (the PUT's, or a failed POST's).
-Response upload_once(ImageStore& store, const Endpoint& endpoint, const Descriptor& blob,
+Response upload_once(ImageStore& store, Session& session, const Descriptor& blob,
                      const std::string& what) {
   Request post;
   post.method = "POST";
-  post.url = endpoint.repository_url + "/blobs/uploads/";
-  post.tls_verify = endpoint.tls_verify;
-  Response started = perform(post);
+  post.url = session.endpoint().repository_url + "/blobs/uploads/";
+  Response started = session.perform(post);
   if (started.status == 201) {
     return started; // the registry completed it already (a mount)
   }
@@ -62,22 +60,21 @@ Response upload_once(ImageStore& store, const Endpoint& endpoint, const Descript
   Request put;
   put.method = "PUT";
   put.url = url;
-  put.tls_verify = endpoint.tls_verify;
   put.headers = {"Content-Type: application/octet-stream"};
   put.body_fd = fd.get();
   put.body_size = blob.size;
   put.body_digest = blob.digest;
-  return perform(put);
+  return session.perform(put);
 }
 
-void upload_blob(ImageStore& store, const Endpoint& endpoint, const Descriptor& blob,
+void upload_blob(ImageStore& store, Session& session, const Descriptor& blob,
                  const std::string& what) {
   if (store.blobs().size_of(blob.digest) != blob.size) {
     throw Error(ErrorKind::corrupt, fmt::format("push {}: blob {} is not stored with {} bytes",
                                                 what, blob.digest.str(), blob.size));
   }
   const Response response =
-      with_retries("push " + what, [&] { return upload_once(store, endpoint, blob, what); });
+      with_retries("push " + what, [&] { return upload_once(store, session, blob, what); });
   if (!response.ok()) {
     fail(fmt::format("push {}: blob {}", what, blob.digest.str()), response);
   }
@@ -97,7 +94,7 @@ PushResult push_image(ImageStore& store, const ImageRecord& image, const Referen
       options.progress(line);
     }
   };
-  const Endpoint endpoint = endpoint_for(ref, options.tls_verify);
+  Session session(ref, Access::push, options);
   const ImageDetail detail = store.load(image);
   say(fmt::format("The push refers to repository [{}]", ref.name()));
 
@@ -112,27 +109,26 @@ PushResult push_image(ImageStore& store, const ImageRecord& image, const Referen
     }
   }
   for (const auto& blob : blobs) {
-    if (registry_has_blob(endpoint, blob, what)) {
+    if (registry_has_blob(session, blob, what)) {
       say(fmt::format("{}: Layer already exists", blob.digest.short_id()));
     } else {
-      upload_blob(store, endpoint, blob, what);
+      upload_blob(store, session, blob, what);
       say(fmt::format("{}: Pushed", blob.digest.short_id()));
     }
   }
-  if (!registry_has_blob(endpoint, detail.manifest.config, what)) {
-    upload_blob(store, endpoint, detail.manifest.config, what);
+  if (!registry_has_blob(session, detail.manifest.config, what)) {
+    upload_blob(store, session, detail.manifest.config, what);
   }
 
   // The manifest's exact stored bytes (read_blob re-verifies them), under the tag.
   const std::string bytes = store.blobs().read_blob(image.manifest.digest);
   Request put;
   put.method = "PUT";
-  put.url = endpoint.repository_url + "/manifests/" + *ref.tag();
-  put.tls_verify = endpoint.tls_verify;
+  put.url = session.endpoint().repository_url + "/manifests/" + *ref.tag();
   put.headers = {"Content-Type: " + detail.manifest.media_type};
   put.body = bytes;
   put.body_digest = image.manifest.digest;
-  const Response response = with_retries("push " + what, [&] { return perform(put); });
+  const Response response = session.send("push " + what, put);
   if (!response.ok()) {
     fail(fmt::format("push {}: manifest", what), response);
   }
