@@ -116,11 +116,43 @@ public:
   // ("pull 127.0.0.1:5000/x:1").
   [[nodiscard]] Response send(std::string_view what, const Request& request);
 
+  // For a cross-repository mount: also ask for `pull` on another repository of the same registry
+  // (its path, e.g. "library/busybox") in the tokens this session requests.
+  void also_pull(std::string repository_path);
+
 private:
   Reference reference_;
   Access access_;
   Endpoint endpoint_;
   const RegistryOptions& options_;
+  std::vector<std::string> also_pull_;
 };
+
+// The pieces of a pull and a push, also used by the build cache's artifacts
+// (registry_pull.cpp, registry_push.cpp).
+
+// A manifest or index as received: its exact bytes, their digest, its media type.
+struct FetchedManifest {
+  std::string bytes;
+  Digest digest;
+  std::string media_type;
+};
+// GET /v2/<path>/manifests/<tag or digest> with every manifest Accept type, capped at
+// `k_max_document`, its digest checked against `expected`, its `mediaType` agreeing with the
+// response's Content-Type. `what` names the operation in errors ("pull 127.0.0.1:5000/x:1").
+[[nodiscard]] FetchedManifest fetch_manifest(Session& session, const std::string& tag_or_digest,
+                                             const std::optional<Digest>& expected,
+                                             const std::string& what);
+// GET /v2/<path>/blobs/<digest> streamed into the store, capped at the descriptor's size,
+// published only when digest and size match.
+PutResult download_blob(ImageStore& store, Session& session, const Descriptor& blob,
+                        const std::string& what);
+
+// HEAD, then (if missing) an upload of the stored blob. Returns whether it was uploaded.
+bool push_blob(ImageStore& store, Session& session, const Descriptor& blob,
+               const std::string& what);
+// PUT /v2/<path>/manifests/<tag>: exactly `bytes` (which must hash to `digest`).
+void put_manifest(Session& session, const std::string& tag, const std::string& media_type,
+                  std::string_view bytes, const Digest& digest, const std::string& what);
 
 } // namespace strata::store::registry_detail

@@ -64,11 +64,7 @@ private:
   bool committed_ = false;
 };
 
-struct Fetched {
-  std::string bytes;
-  Digest digest;
-  std::string media_type;
-};
+using Fetched = FetchedManifest;
 
 std::string content_type(const Response& response) {
   std::string type = response.header("content-type");
@@ -83,8 +79,10 @@ bool known_document_type(std::string_view type) {
   return media_type::is_manifest(type) || media_type::is_index(type);
 }
 
-// GET /v2/<path>/manifests/<tag or digest>, capped, its digest computed over the bytes received
-// and checked against `expected`, its media type from the document agreeing with Content-Type.
+} // namespace
+
+namespace registry_detail {
+
 Fetched fetch_manifest(Session& session, const std::string& tag_or_digest,
                        const std::optional<Digest>& expected, const std::string& what) {
   Request request;
@@ -137,6 +135,10 @@ Fetched fetch_manifest(Session& session, const std::string& tag_or_digest,
   return out;
 }
 
+} // namespace registry_detail
+
+namespace {
+
 bool platform_matches(const Descriptor& d, const Platform& want) {
   if (!d.platform || !media_type::is_manifest(d.media_type)) {
     return false;
@@ -145,8 +147,11 @@ bool platform_matches(const Descriptor& d, const Platform& want) {
          (want.variant.empty() || d.platform->variant == want.variant);
 }
 
-// GET /v2/<path>/blobs/<digest> streamed into an ingest, capped at the descriptor's size and
-// published only if digest and size match. A transport failure restarts it from scratch.
+} // namespace
+
+namespace registry_detail {
+
+// A transport failure restarts the download from scratch.
 PutResult download_blob(ImageStore& store, Session& session, const Descriptor& blob,
                         const std::string& what) {
   std::optional<BlobWriter> writer;
@@ -172,6 +177,10 @@ PutResult download_blob(ImageStore& store, Session& session, const Descriptor& b
     throw;
   }
 }
+
+} // namespace registry_detail
+
+namespace {
 
 class Progress {
 public:

@@ -82,6 +82,33 @@ void upload_blob(ImageStore& store, Session& session, const Descriptor& blob,
 
 } // namespace
 
+namespace registry_detail {
+
+bool push_blob(ImageStore& store, Session& session, const Descriptor& blob,
+               const std::string& what) {
+  if (registry_has_blob(session, blob, what)) {
+    return false;
+  }
+  upload_blob(store, session, blob, what);
+  return true;
+}
+
+void put_manifest(Session& session, const std::string& tag, const std::string& media_type,
+                  std::string_view bytes, const Digest& digest, const std::string& what) {
+  Request put;
+  put.method = "PUT";
+  put.url = session.endpoint().repository_url + "/manifests/" + tag;
+  put.headers = {"Content-Type: " + media_type};
+  put.body = bytes;
+  put.body_digest = digest;
+  const Response response = session.send("push " + what, put);
+  if (!response.ok()) {
+    fail(fmt::format("push {}: manifest", what), response);
+  }
+}
+
+} // namespace registry_detail
+
 PushResult push_image(ImageStore& store, const ImageRecord& image, const Reference& target,
                       const RegistryOptions& options) {
   const Reference ref = target.with_default_tag();
@@ -109,29 +136,15 @@ PushResult push_image(ImageStore& store, const ImageRecord& image, const Referen
     }
   }
   for (const auto& blob : blobs) {
-    if (registry_has_blob(session, blob, what)) {
-      say(fmt::format("{}: Layer already exists", blob.digest.short_id()));
-    } else {
-      upload_blob(store, session, blob, what);
-      say(fmt::format("{}: Pushed", blob.digest.short_id()));
-    }
+    say(fmt::format("{}: {}", blob.digest.short_id(),
+                    push_blob(store, session, blob, what) ? "Pushed" : "Layer already exists"));
   }
-  if (!registry_has_blob(session, detail.manifest.config, what)) {
-    upload_blob(store, session, detail.manifest.config, what);
-  }
+  std::ignore = push_blob(store, session, detail.manifest.config, what);
 
   // The manifest's exact stored bytes (read_blob re-verifies them), under the tag.
   const std::string bytes = store.blobs().read_blob(image.manifest.digest);
-  Request put;
-  put.method = "PUT";
-  put.url = session.endpoint().repository_url + "/manifests/" + *ref.tag();
-  put.headers = {"Content-Type: " + detail.manifest.media_type};
-  put.body = bytes;
-  put.body_digest = image.manifest.digest;
-  const Response response = session.send("push " + what, put);
-  if (!response.ok()) {
-    fail(fmt::format("push {}: manifest", what), response);
-  }
+  put_manifest(session, *ref.tag(), detail.manifest.media_type, bytes, image.manifest.digest,
+               what);
   return {image.manifest.digest, bytes.size()};
 }
 

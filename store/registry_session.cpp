@@ -10,6 +10,10 @@ Session::Session(const Reference& reference, Access access, const RegistryOption
 
 Session::~Session() = default;
 
+void Session::also_pull(std::string repository_path) {
+  also_pull_.push_back(std::move(repository_path));
+}
+
 Response Session::perform(Request request) {
   request.tls_verify = endpoint_.tls_verify;
   if (request.on_try) {
