@@ -147,7 +147,8 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
     std::copy_n(r.body.data() + ex->sent, n, buffer);
   } else if (ex->sent < r.body_size) {
     const std::size_t want = std::min<std::uint64_t>(room, r.body_size - ex->sent);
-    const ssize_t got = ::pread(r.body_fd, buffer, want, static_cast<off_t>(ex->sent));
+    const ssize_t got =
+        ::pread(r.body_fd, buffer, want, static_cast<off_t>(r.body_offset + ex->sent));
     if (got <= 0) {
       ex->sent_corrupt = true; // short or unreadable blob
       return CURL_READFUNC_ABORT;
@@ -158,6 +159,9 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
     return 0;
   }
   ex->sent_hash.update(std::string_view(buffer, n));
+  if (r.running_hash != nullptr) {
+    r.running_hash->update(std::string_view(buffer, n));
+  }
   ex->sent += n;
   const std::uint64_t total = r.body_fd < 0 ? r.body.size() : r.body_size;
   if (ex->sent == total && r.body_digest && ex->sent_hash.finish() != *r.body_digest) {
@@ -207,8 +211,13 @@ Response perform(const Request& request) {
     curl.set(CURLOPT_POST, 1L);
     curl.set(CURLOPT_POSTFIELDS, "");
     curl.set(CURLOPT_POSTFIELDSIZE, 0L);
-  } else if (request.method == "PUT") {
+  } else if (request.method == "DELETE") {
+    curl.set(CURLOPT_CUSTOMREQUEST, "DELETE");
+  } else if (request.method == "PUT" || request.method == "PATCH") {
     curl.set(CURLOPT_UPLOAD, 1L);
+    if (request.method == "PATCH") {
+      curl.set(CURLOPT_CUSTOMREQUEST, "PATCH");
+    }
     curl.set(CURLOPT_READFUNCTION, on_read);
     curl.set(CURLOPT_READDATA, &ex);
     const std::uint64_t size = request.body_fd < 0 ? request.body.size() : request.body_size;

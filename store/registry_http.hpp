@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "store/digest.hpp"
 #include "store/reference.hpp"
+#include "store/sha256.hpp"
 #include "store/registry_client.hpp"
 
 namespace strata::store::registry_detail {
@@ -49,16 +50,19 @@ struct Response {
 };
 
 struct Request {
-  std::string method = "GET"; // GET, HEAD, POST (empty body) or PUT
+  std::string method = "GET"; // GET, HEAD, POST (empty body), PUT, PATCH or DELETE
   std::string url;
   std::vector<std::string> headers;
   bool tls_verify = true;
-  // PUT's body: `body`, or `body_size` bytes read from `body_fd`; with `body_digest` those bytes
-  // are hashed as they are sent and the upload is aborted if they do not hash to it.
+  // PUT's or PATCH's body: `body`, or `body_size` bytes read from `body_fd` at `body_offset`;
+  // with `body_digest` those bytes are hashed as they are sent and the upload is aborted if they
+  // do not hash to it. With `running_hash` they are also fed to it (a chunked upload's whole).
   std::string_view body;
   int body_fd = -1;
+  std::uint64_t body_offset = 0;
   std::uint64_t body_size = 0;
   std::optional<Digest> body_digest;
+  Sha256* running_hash = nullptr;
   // A 2xx response's body goes to `sink` when set (it may throw to abort), else into
   // `Response::body`, at most `max_body` bytes (more throws `Error{corrupt}`).
   std::function<void(std::string_view)> sink;
