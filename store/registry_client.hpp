@@ -52,6 +52,11 @@ struct RegistryOptions {
   std::function<void(std::string_view line)> progress;
   // Blobs downloaded at once (docker's max-concurrent-downloads is 3).
   unsigned parallel_downloads = 3;
+  // Blobs uploaded at once (docker's max-concurrent-uploads is 5).
+  unsigned parallel_uploads = 5;
+  // A blob larger than this is uploaded in chunks of this size (PATCH with Content-Range, each
+  // answered 202 with the next Location, then PUT ?digest=); others in one PUT. 0: always one PUT.
+  std::uint64_t chunk_size = 64ULL * 1024 * 1024;
 };
 
 struct PullResult {
