@@ -1,6 +1,8 @@
 // `strata push [--tls-verify=false] [-q] NAME[:TAG]`: a stored image to a registry
-// (store/registry_client.hpp), with docker's output.
+// (store/registry_client.hpp), with docker's output. `STRATA_PUSH_CHUNK_SIZE` (a size such as
+// "16MiB"; "0" for one PUT per blob) sets the size above which blobs are sent in chunks.
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "cli/command.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
+#include "common/human.hpp"
 #include "store/registry_client.hpp"
 
 namespace strata::cli {
@@ -30,6 +33,9 @@ int run_push(const GlobalOptions& global, const PushOptions& options) {
     }
     store::RegistryOptions registry;
     registry.tls_verify = options.tls_verify;
+    if (const char* chunk = std::getenv("STRATA_PUSH_CHUNK_SIZE"); chunk != nullptr) {
+      registry.chunk_size = static_cast<std::uint64_t>(parse_size(chunk)); // "16MiB"; "0": one PUT
+    }
     if (!options.quiet) {
       registry.progress = [](std::string_view line) {
         fmt::print("{}\n", line);

@@ -113,6 +113,7 @@ public:
 
   [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
   [[nodiscard]] const Reference& reference() const noexcept { return reference_; }
+  [[nodiscard]] const RegistryOptions& options() const noexcept { return options_; }
 
   // One try of `request` (its `tls_verify` set from the endpoint) with credentials.
   [[nodiscard]] Response perform(Request request);
@@ -152,9 +153,12 @@ struct FetchedManifest {
 PutResult download_blob(ImageStore& store, Session& session, const Descriptor& blob,
                         const std::string& what);
 
-// HEAD, then (if missing) an upload of the stored blob. Returns whether it was uploaded.
+// HEAD, then (if missing) a cross-repository mount from a repository of the same registry the
+// store knows holds it (blob_sources.hpp), else an upload of the stored blob (one PUT, or chunks
+// when larger than `RegistryOptions::chunk_size`). Returns whether the registry lacked it; sets
+// `mounted_from` to the repository it was mounted from (empty when its bytes were sent).
 bool push_blob(ImageStore& store, Session& session, const Descriptor& blob,
-               const std::string& what);
+               const std::string& what, std::string* mounted_from = nullptr);
 // PUT /v2/<path>/manifests/<tag>: exactly `bytes` (which must hash to `digest`).
 void put_manifest(Session& session, const std::string& tag, const std::string& media_type,
                   std::string_view bytes, const Digest& digest, const std::string& what);

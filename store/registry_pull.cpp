@@ -3,9 +3,6 @@
 // snapshots, then the index entry — all under the store's content lock, rolled back on failure.
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -14,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "store/blob_sources.hpp"
 #include "store/media_types.hpp"
+#include "store/parallel_each.hpp"
 #include "store/registry_client.hpp"
 #include "store/registry_http.hpp"
 #include "store/sha256.hpp"
@@ -217,43 +216,10 @@ std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
       missing.push_back(layer);
     }
   }
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < missing.size() && !stop; i = next++) {
-      try {
-        rollback.published(download_blob(store, session, missing[i], what));
-        progress.say(fmt::format("{}: Download complete", missing[i].digest.short_id()));
-      } catch (...) {
-        stop = true;
-        throw;
-      }
-    }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(1U, options.parallel_downloads), missing.size());
-  std::vector<std::future<void>> running;
-  for (std::size_t t = 1; t < threads; ++t) {
-    running.push_back(std::async(std::launch::async, worker));
-  }
-  std::exception_ptr failure;
-  try {
-    worker();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  for (auto& f : running) {
-    try {
-      f.get();
-    } catch (...) {
-      if (!failure) {
-        failure = std::current_exception();
-      }
-    }
-  }
-  if (failure) {
-    std::rethrow_exception(failure);
-  }
+  parallel_each(missing.size(), options.parallel_downloads, [&](std::size_t i) {
+    rollback.published(download_blob(store, session, missing[i], what));
+    progress.say(fmt::format("{}: Download complete", missing[i].digest.short_id()));
+  });
   return missing;
 }
 
@@ -353,6 +319,9 @@ PullResult pull_image(ImageStore& store, const Reference& input, const RegistryO
   }
   // Everything is stored and valid: keep it even if registering fails half-way (gc collects it).
   rollback.commit();
+  for (const auto& layer : manifest.layers) {
+    remember_blob_source(store.root(), layer.digest, ref.name());
+  }
   std::ignore = store.add(descriptor, tags);
   return result;
 }

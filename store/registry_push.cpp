@@ -1,16 +1,21 @@
-// `push_image` (registry_client.hpp): each layer and the config — HEAD, skipped if the registry
-// has it; else POST an upload session and PUT the bytes at its Location with `?digest=` (a
-// monolithic upload, the stored blob verified as it is sent) — then the manifest's exact stored
-// bytes under the tag.
+// `push_image` (registry_client.hpp): the layers (several at once) and the config — HEAD, skipped
+// if the registry has it; else a cross-repository mount when the store knows another repository
+// of the registry holds it; else POST an upload session and send the bytes at its newest Location
+// (one PUT with `?digest=`, or PATCHed chunks then the PUT; the stored blob verified as it is
+// sent) — then the manifest's exact stored bytes under the tag.
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/unique_fd.hpp"
+#include "store/blob_sources.hpp"
+#include "store/parallel_each.hpp"
 #include "store/registry_client.hpp"
 #include "store/registry_http.hpp"
+#include "store/sha256.hpp"
 
 namespace strata::store {
 namespace {
@@ -32,52 +37,151 @@ bool registry_has_blob(Session& session, const Descriptor& blob, const std::stri
   return true;
 }
 
-// POST /v2/<path>/blobs/uploads/, then PUT <Location>&digest=<digest> with the stored bytes.
-// Returns the last response (the PUT's, or a failed POST's).
-Response upload_once(ImageStore& store, Session& session, const Descriptor& blob,
-                     const std::string& what) {
-  Request post;
-  post.method = "POST";
-  post.url = session.endpoint().repository_url + "/blobs/uploads/";
-  Response started = session.perform(post);
-  if (started.status == 201) {
-    return started; // the registry completed it already (a mount)
-  }
-  if (started.status != 202) {
-    return started;
-  }
-  const std::string location = started.header("location");
-  if (location.empty()) {
-    throw Error(ErrorKind::io, fmt::format("push {}: blob {}: the registry opened an upload "
-                                           "session without a Location",
-                                           what, blob.digest.str()));
-  }
-  std::string url = resolve_location(post.url, location);
-  url += url.find('?') == std::string::npos ? '?' : '&';
-  url += "digest=sha256%3A" + blob.digest.hex();
+// Where an open upload session is, and what the registry asked of its chunks.
+struct UploadSession {
+  std::string location;          // absolute; the newest Location the registry gave
+  std::uint64_t min_chunk = 0;   // OCI-Chunk-Min-Length
+};
 
-  const UniqueFd fd = store.blobs().open_blob(blob.digest);
+// The `Location` of a 202 answer resolved against the request's URL.
+std::string next_location(const std::string& request_url, const Response& response,
+                          const std::string& what, const Descriptor& blob) {
+  const std::string location = response.header("location");
+  if (location.empty()) {
+    throw Error(ErrorKind::io, fmt::format("push {}: blob {}: the registry answered {} without "
+                                           "a Location",
+                                           what, blob.digest.str(), response.status));
+  }
+  return resolve_location(request_url, location);
+}
+
+std::string with_query(std::string url, std::string_view query) {
+  url += url.find('?') == std::string::npos ? '?' : '&';
+  url += query;
+  return url;
+}
+
+// PATCH each chunk (Content-Range "<first>-<last>"), following the newest Location; then PUT
+// ?digest= with no body. The bytes sent are hashed as a whole and the upload is cancelled
+// (DELETE) before the closing PUT if they are not the stored blob.
+Response upload_chunked(Session& session, UploadSession upload, int fd, const Descriptor& blob,
+                        std::uint64_t chunk, const std::string& what) {
+  Sha256 sent;
+  for (std::uint64_t offset = 0; offset < blob.size; offset += chunk) {
+    Request patch;
+    patch.method = "PATCH";
+    patch.url = upload.location;
+    const std::uint64_t size = std::min(chunk, blob.size - offset);
+    patch.headers = {"Content-Type: application/octet-stream",
+                     fmt::format("Content-Range: {}-{}", offset, offset + size - 1)};
+    patch.body_fd = fd;
+    patch.body_offset = offset;
+    patch.body_size = size;
+    patch.running_hash = &sent;
+    Response response = session.perform(patch);
+    if (response.status != 202) {
+      return response;
+    }
+    upload.location = next_location(patch.url, response, what, blob);
+  }
+  if (sent.finish() != blob.digest) {
+    Request cancel;
+    cancel.method = "DELETE";
+    cancel.url = upload.location;
+    try {
+      std::ignore = session.perform(cancel);
+    } catch (const Error&) {
+      // the registry expires abandoned sessions itself
+    }
+    throw Error(ErrorKind::corrupt, fmt::format("the stored blob {} is corrupt or short: push "
+                                                "aborted",
+                                                blob.digest.str()));
+  }
   Request put;
   put.method = "PUT";
-  put.url = url;
+  put.url = with_query(upload.location, "digest=sha256%3A" + blob.digest.hex());
+  return session.perform(put);
+}
+
+// PUT <Location>&digest=<digest> with the whole stored blob, verified as it is sent.
+Response upload_monolithic(Session& session, const UploadSession& upload, int fd,
+                           const Descriptor& blob) {
+  Request put;
+  put.method = "PUT";
+  put.url = with_query(upload.location, "digest=sha256%3A" + blob.digest.hex());
   put.headers = {"Content-Type: application/octet-stream"};
-  put.body_fd = fd.get();
+  put.body_fd = fd;
   put.body_size = blob.size;
   put.body_digest = blob.digest;
   return session.perform(put);
 }
 
-void upload_blob(ImageStore& store, Session& session, const Descriptor& blob,
-                 const std::string& what) {
+// POST /v2/<path>/blobs/uploads/ — with `?mount=<digest>&from=<repository>` when `mount_from`
+// is set: 201 means the registry mounted the blob; 202 opens an upload session (a registry that
+// cannot mount opens one too), whose bytes go in one PUT or in chunks. Returns the last
+// response (the closing PUT's, a 201 mount, or a failure).
+Response upload_once(ImageStore& store, Session& session, const Descriptor& blob,
+                     const std::string& mount_from, const std::string& what, bool& mounted) {
+  const RegistryOptions& options = session.options();
+  Request post;
+  post.method = "POST";
+  post.url = session.endpoint().repository_url + "/blobs/uploads/";
+  if (!mount_from.empty()) {
+    post.url += fmt::format("?mount=sha256%3A{}&from={}", blob.digest.hex(), mount_from);
+  }
+  const Response started = session.perform(post);
+  if (started.status != 202) {
+    mounted = started.status == 201;
+    return started; // 201: mounted; else a failure
+  }
+  UploadSession upload{next_location(post.url, started, what, blob), 0};
+  const std::string min_length = started.header("oci-chunk-min-length");
+  if (!min_length.empty() && min_length.find_first_not_of("0123456789") == std::string::npos &&
+      min_length.size() < 19) {
+    upload.min_chunk = std::stoull(min_length);
+  }
+  const UniqueFd fd = store.blobs().open_blob(blob.digest);
+  const std::uint64_t chunk = std::max(options.chunk_size, upload.min_chunk);
+  if (options.chunk_size != 0 && blob.size > chunk) {
+    return upload_chunked(session, upload, fd.get(), blob, chunk, what);
+  }
+  return upload_monolithic(session, upload, fd.get(), blob);
+}
+
+// A repository of the same registry that holds `blob` by the store's record (blob_sources.hpp),
+// as a path for `?from=`; empty when there is none.
+std::string mount_candidate(const ImageStore& store, const Session& session, const Digest& blob) {
+  const Reference& target = session.reference();
+  for (const auto& source : blob_sources(store.root(), blob)) {
+    const auto ref = Reference::try_parse(source);
+    if (ref && ref->domain() == target.domain() && ref->path() != target.path()) {
+      return ref->path();
+    }
+  }
+  return {};
+}
+
+// Uploads (or mounts) a blob the registry does not have. Returns the repository it was mounted
+// from, or empty when its bytes were sent.
+std::string upload_blob(ImageStore& store, Session& session, const Descriptor& blob,
+                        const std::string& what) {
   if (store.blobs().size_of(blob.digest) != blob.size) {
     throw Error(ErrorKind::corrupt, fmt::format("push {}: blob {} is not stored with {} bytes",
                                                 what, blob.digest.str(), blob.size));
   }
-  const Response response =
-      with_retries("push " + what, [&] { return upload_once(store, session, blob, what); });
+  std::string mount_from = mount_candidate(store, session, blob.digest);
+  if (!mount_from.empty()) {
+    session.also_pull(mount_from);
+  }
+  bool mounted = false;
+  const Response response = with_retries("push " + what, [&] {
+    mounted = false;
+    return upload_once(store, session, blob, mount_from, what, mounted);
+  });
   if (!response.ok()) {
     fail(fmt::format("push {}: blob {}", what, blob.digest.str()), response);
   }
+  return mounted ? mount_from : std::string();
 }
 
 } // namespace
@@ -85,11 +189,15 @@ void upload_blob(ImageStore& store, Session& session, const Descriptor& blob,
 namespace registry_detail {
 
 bool push_blob(ImageStore& store, Session& session, const Descriptor& blob,
-               const std::string& what) {
+               const std::string& what, std::string* mounted_from) {
   if (registry_has_blob(session, blob, what)) {
     return false;
   }
-  upload_blob(store, session, blob, what);
+  std::string from = upload_blob(store, session, blob, what);
+  remember_blob_source(store.root(), blob.digest, session.reference().name());
+  if (mounted_from != nullptr) {
+    *mounted_from = std::move(from);
+  }
   return true;
 }
 
@@ -135,10 +243,22 @@ PushResult push_image(ImageStore& store, const ImageRecord& image, const Referen
       say(fmt::format("{}: Preparing", it->digest.short_id()));
     }
   }
+  // The repositories mounts may come from join the first token's scope.
   for (const auto& blob : blobs) {
-    say(fmt::format("{}: {}", blob.digest.short_id(),
-                    push_blob(store, session, blob, what) ? "Pushed" : "Layer already exists"));
+    if (const std::string from = mount_candidate(store, session, blob.digest); !from.empty()) {
+      session.also_pull(from);
+    }
   }
+  std::mutex say_mutex;
+  parallel_each(blobs.size(), options.parallel_uploads, [&](std::size_t i) {
+    std::string from;
+    const bool sent = push_blob(store, session, blobs[i], what, &from);
+    const std::lock_guard guard(say_mutex);
+    say(fmt::format("{}: {}", blobs[i].digest.short_id(),
+                    !sent           ? "Layer already exists"
+                    : from.empty() ? "Pushed"
+                                   : "Mounted from " + from));
+  });
   std::ignore = push_blob(store, session, detail.manifest.config, what);
 
   // The manifest's exact stored bytes (read_blob re-verifies them), under the tag.
