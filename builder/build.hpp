@@ -33,6 +33,10 @@ namespace strata::builder {
 
 enum class BuildNetwork { default_network, host, none };
 
+// When the build pulls an image it starts from or copies out of (base_images.hpp): only when the
+// store lacks it (docker's default), every time (`--pull`: a tag may have moved), or never.
+enum class PullPolicy { missing, always, never };
+
 struct BuildSecret {
   std::string id;
   std::string source; // a file on the host
@@ -55,6 +59,8 @@ struct BuildOptions {
   std::optional<std::int64_t> source_date_epoch; // SOURCE_DATE_EPOCH: times and mtimes clamped
   const std::atomic<bool>* cancel = nullptr;    // set by a signal handler: stop at once
   std::vector<store::Reference> tags;            // `-t`: the image is registered under them
+  PullPolicy pull = PullPolicy::missing;
+  bool push = false; // `--push`: every tag pushed to its registry after the build
 };
 
 struct BuildResult {

@@ -11,12 +11,14 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include "builder/base_images.hpp"
 #include "builder/build.hpp"
 #include "builder/build_context.hpp"
 #include "builder/build_session.hpp"
 #include "common/error.hpp"
 #include "parser/instructions.hpp"
 #include "store/image.hpp"
+#include "store/registry_client.hpp"
 
 namespace strata::builder {
 
@@ -162,6 +164,27 @@ std::string final_config(const BuildOptions& options, ImageState& state) {
   return state.config.dump();
 }
 
+// `--push`: each tag to its registry (docker buildx's `--push`), one vertex per tag with the
+// push's lines.
+void push_tags(const BuildOptions& options, Progress& progress, store::ImageStore& images,
+               const store::ImageRecord& image) {
+  for (const store::Reference& tag : options.tags) {
+    const int vertex = progress.begin("pushing " + tag.str());
+    try {
+      store::RegistryOptions registry;
+      registry.progress = [&](std::string_view line) { progress.note(vertex, line); };
+      const store::PushResult pushed = store::push_image(images, image, tag, registry);
+      progress.note(vertex, fmt::format("pushing manifest for {}@{} done", tag.str(),
+                                        pushed.manifest_digest.str()));
+      progress.done(vertex);
+    } catch (Error& e) {
+      progress.error(vertex, e.message());
+      e.add_context("push " + tag.str());
+      throw;
+    }
+  }
+}
+
 } // namespace
 
 BuildResult build_image(const BuildOptions& options, Progress& progress) {
@@ -186,6 +209,8 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
   }
 
   store::ImageStore images = store::ImageStore::open(options.store_root);
+  // Before the content lock: a failed pull's rollback takes the gc lock exclusively.
+  pull_base_images(options, progress, images, graph, needed, label);
   const store::FileLock content = images.content_lock();
   BuildSession session(options, progress, images, ast, graph, inputs,
                        open_context(options.context_dir), label);
@@ -211,6 +236,9 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
     progress.note(vertex, fmt::format("naming to {} done", tag.str()));
   }
   progress.done(vertex);
+  if (options.push) {
+    push_tags(options, progress, images, image);
+  }
   result.context_reads = session.context_reads();
   return result;
 }

@@ -1,7 +1,8 @@
 // `strata build [-t NAME[:TAG]]... [-f FILE|-] [--build-arg K[=V]]... [--target STAGE]
 //   [--no-cache] [--no-cache-filter STAGE] [-q] [--iidfile F] [--depfile F] [--explain]
 //   [--label K=V] [--progress auto|plain|tty|quiet] [-o OUTPUT] [--secret id=X,src=F|env=V]
-//   [--network default|host|none] [--platform linux/amd64] CONTEXT|-`
+//   [--network default|host|none] [--platform linux/amd64] [--pull[=always|missing|never]]
+//   [--push] CONTEXT|-`
 //
 // docker build's flags and BuildKit's output over `builder::build_image`. What is strata's own:
 // `--iidfile` is rewritten only when the image ID changes (Make sees no false change), and
@@ -62,6 +63,8 @@ struct BuildFlags {
   std::vector<std::string> secrets;
   std::string network = "default";
   std::string platform;
+  std::string pull = "missing";
+  bool push = false;
   std::string context;
 };
 
@@ -196,6 +199,23 @@ builder::BuildNetwork network_of(const std::string& name) {
   throw Error(ErrorKind::usage, fmt::format("--network {}: only default, host and none are supported", name));
 }
 
+// docker's `--pull` is a bool ("true" = always); podman's and buildah's take a policy.
+builder::PullPolicy pull_policy(const std::string& text) {
+  if (text == "always" || text == "true") {
+    return builder::PullPolicy::always;
+  }
+  if (text == "missing" || text == "false") {
+    return builder::PullPolicy::missing;
+  }
+  if (text == "never") {
+    return builder::PullPolicy::never;
+  }
+  throw Error(ErrorKind::usage,
+              fmt::format("invalid argument \"{}\" for \"--pull\" flag: want true, false, always, "
+                          "missing or never",
+                          text));
+}
+
 std::string read_stdin() {
   return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
 }
@@ -275,6 +295,10 @@ void print_failure(const builder::StepError& e, const std::string& dockerfile_te
 }
 
 int run_build(const GlobalOptions& global, const BuildFlags& flags) {
+  if (flags.push && flags.tags.empty()) {
+    fmt::print(stderr, "ERROR: tag is needed when pushing to registry\n"); // buildx's words
+    return k_exit_failure;
+  }
   InterruptWatcher interrupts;
   builder::BuildOptions options;
   options.store_root = global.root;
@@ -317,6 +341,8 @@ int run_build(const GlobalOptions& global, const BuildFlags& flags) {
   for (const std::string& o : flags.outputs) {
     outputs.push_back(parse_build_output(o));
   }
+  options.pull = pull_policy(flags.pull);
+  options.push = flags.push;
   options.cancel = &interrupts.flag();
   builder::Progress progress(progress_mode(flags), stderr, flags.explain || flags.progress == "plain");
   try {
@@ -370,6 +396,9 @@ Action setup_build(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--secret", f->secrets, "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")");
   app.add_option("--network", f->network, "Set the networking mode for the RUN instructions");
   app.add_option("--platform", f->platform, "Set target platform for build");
+  app.add_flag("--pull{always}", f->pull,
+               "Always attempt to pull a newer version of the image (--pull=always|missing|never)");
+  app.add_flag("--push", f->push, "Push the tagged image to its registry after the build");
   app.add_option("context", f->context, "PATH | -")->required();
   return [&global, f] { return run_build(global, *f); };
 }

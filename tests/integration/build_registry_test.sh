@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# `strata build`'s registry features against a real registry on loopback (Debian's
+# docker-registry with a private config, as registry_test.sh): FROM of a missing image pulls it
+# (`--pull=missing|always|never`), `--push`, and the build cache exported to and imported from a
+# registry (`--cache-to/--cache-from type=registry`) or a directory (`type=local`) between two
+# stores standing for two machines. Needs root, overlayfs and namespaces.
+source "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "builds run containers: they need root"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+  grep -qw overlay /proc/filesystems || skip "overlayfs is not available"
+unshare --mount --pid --uts --ipc --fork true 2>/dev/null || skip "namespaces are not available"
+[ -x /usr/bin/docker-registry ] || skip "docker-registry is not installed (scripts/install-deps.sh)"
+for tool in skopeo curl python3; do
+  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/install-deps.sh)"
+done
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# wait_for URL: polls until the server answers (5 s at most).
+wait_for() {
+  local i
+  for i in $(seq 50); do
+    curl -sf -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+port=$(free_port)
+reg="127.0.0.1:$port"
+cat >"$work/reg.yml" <<EOF
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $work/regdata}, delete: {enabled: true}}
+http: {addr: $reg}
+EOF
+(exec /usr/bin/docker-registry serve "$work/reg.yml" >"$work/reg.log" 2>&1) &
+reg_pid=$!
+cleanup_hooks+=("kill $reg_pid; wait $reg_pid 2>/dev/null")
+wait_for "http://$reg/v2/" || skip "docker-registry did not start: $(head -c 500 "$work/reg.log")"
+
+# Two stores: $STRATA_ROOT (machine A, lib.sh's) and $root_b (machine B), and a third, empty one.
+root_a=$STRATA_ROOT
+root_b=$work/root-b
+root_c=$work/root-c
+A() { env STRATA_ROOT="$root_a" "$STRATA" "$@"; }
+B() { env STRATA_ROOT="$root_b" "$STRATA" "$@"; }
+C() { env STRATA_ROOT="$root_c" "$STRATA" "$@"; }
+
+# steps: from the last plain progress ($work/err), one line per Dockerfile step: its name and
+# CACHED, MISS or DONE (as build_cache_test.sh).
+steps() {
+  awk '/^#[0-9]+ \[/ && !/\[internal\]/ { id = $1; sub(/^#[0-9]+ /, ""); name[id] = $0; order[++n] = id }
+       /^#[0-9]+ CACHED$/ { st[$1] = "CACHED" }
+       /^#[0-9]+ cache miss/ { st[$1] = "MISS" }
+       END { for (i = 1; i <= n; i++) if (name[order[i]] !~ / FROM /) print name[order[i]] " " st[order[i]] }' "$work/err"
+}
+ran() { steps | sed -n 's/ MISS$//p'; }
+id_of() { grep -o 'writing image sha256:[0-9a-f]*' "$work/err" | cut -d' ' -f3; }
+
+import_busybox busybox:latest >/dev/null || skip "cannot import busybox"
+A tag busybox:latest "$reg/x/busybox:1"
+expect 0 "push busybox to the registry" -- A push "$reg/x/busybox:1"
+
+# --- FROM of a missing image pulls it ------------------------------------------------------------
+fromctx=$work/fromctx
+mkdir -p "$fromctx"
+printf 'FROM %s/x/busybox:1\nRUN echo pulled-and-ran >/out\n' "$reg" >"$fromctx/Dockerfile"
+expect 0 "FROM a missing image: pulled" -- C build --progress plain -t from:1 "$fromctx"
+contains "[internal] load metadata for $reg/x/busybox:1" "the pull's vertex"
+contains "Pull complete" "the pull's lines in the build's progress"
+expect 0 "the pulled base ran the RUN" -- C run --rm from:1 cat /out
+contains "pulled-and-ran" "RUN's output in the image"
+expect 0 "the base image is in the store" -- C images "$reg/x/busybox"
+contains "$reg/x/busybox" "listed after the build"
+expect 0 "a second build does not pull again" -- C build --progress plain -t from:1 "$fromctx"
+check "no metadata vertex with the default policy" -- bash -c "! grep -q 'load metadata' '$work/err'"
+
+printf 'FROM %s/x/other:1\nRUN true\n' "$reg" >"$work/Dockerfile.never"
+expect 1 "--pull=never with a missing image" -- \
+  C build --pull=never -f "$work/Dockerfile.never" "$fromctx"
+contains "$reg/x/other:1" "the image is named"
+contains "Dockerfile.never:1" "the Dockerfile line is named"
+contains 'pull policy is "never"' "the reason"
+expect 1 "FROM an image the registry lacks" -- C build -f "$work/Dockerfile.never" "$fromctx"
+contains "Dockerfile.never:1" "the Dockerfile line is named"
+contains "not found" "the registry's answer"
+expect 2 "an unknown --pull policy" -- C build --pull=sometimes "$fromctx"
+
+# --pull (always): the tag moved in the registry → pulled again, the build runs on the new base.
+A build -q -t "$reg/x/busybox:1" - >/dev/null <<'EOF'
+FROM busybox
+RUN echo moved >/moved
+EOF
+expect 0 "push the moved tag" -- A push "$reg/x/busybox:1"
+printf 'FROM %s/x/busybox:1\nRUN cat /moved >/out 2>/dev/null || echo old >/out\n' "$reg" >"$fromctx/Dockerfile"
+expect 0 "default policy: the stored base is used" -- C build -q -t from:2 "$fromctx"
+expect 0 "" -- C run --rm from:2 cat /out
+contains "old" "the old base without --pull"
+expect 0 "--pull re-pulls the moved tag" -- C build --progress plain --pull -t from:2 "$fromctx"
+contains "[internal] load metadata for $reg/x/busybox:1" "the pull's vertex"
+expect 0 "" -- C run --rm from:2 cat /out
+contains "moved" "the new base with --pull"
+expect 0 "--pull=always when up to date" -- C build --progress plain --pull=always -t from:2 "$fromctx"
+contains "up to date" "nothing new"
+
+# --- --push ------------------------------------------------------------------------------------
+expect 0 "build --push" -- C build --progress plain --push -t "$reg/x/built:1" -t "$reg/x/built:2" "$fromctx"
+contains "pushing $reg/x/built:1" "a push vertex per tag"
+contains "pushing manifest for $reg/x/built:2@sha256:" "the manifest line"
+pushed=$(grep -o "pushing manifest for $reg/x/built:1@sha256:[0-9a-f]*" "$work/err" | sed 's/.*@//')
+expect 0 "the stored manifest digest" -- C images --digests --format '{{.Digest}}' "$reg/x/built"
+local_digest=$(head -1 "$work/out")
+check "the pushed digest is the stored one" -- test -n "$pushed" -a "$pushed" = "$local_digest"
+expect 0 "skopeo inspects the pushed image" -- \
+  skopeo inspect --tls-verify=false "docker://$reg/x/built:1"
+contains "\"Digest\": \"$local_digest\"" "the registry serves the built manifest"
+expect 0 "skopeo inspects the second tag" -- skopeo inspect --tls-verify=false "docker://$reg/x/built:2"
+contains "\"Digest\": \"$local_digest\"" "the second tag too"
+expect 1 "--push without -t" -- C build --push "$fromctx"
+contains "tag is needed when pushing to registry" "buildx's message"
+finish
