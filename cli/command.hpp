@@ -43,6 +43,8 @@ Action setup_import(CLI::App& app, const GlobalOptions& global);
 Action setup_inspect(CLI::App& app, const GlobalOptions& global);
 Action setup_kill(CLI::App& app, const GlobalOptions& global);
 Action setup_load(CLI::App& app, const GlobalOptions& global);
+Action setup_login(CLI::App& app, const GlobalOptions& global);
+Action setup_logout(CLI::App& app, const GlobalOptions& global);
 Action setup_logs(CLI::App& app, const GlobalOptions& global);
 Action setup_parse(CLI::App& app, const GlobalOptions& global);
 Action setup_pause(CLI::App& app, const GlobalOptions& global);

@@ -31,6 +31,7 @@ constexpr Command k_commands[] = {
     {"inspect", "Return low-level information on images and containers", setup_inspect},
     {"kill", "Kill one or more running containers", setup_kill},
     {"load", "Load an image from a tar archive or STDIN", setup_load},
+    {"login", "Log in to a registry", setup_login}, {"logout", "Log out from a registry", setup_logout},
     {"logs", "Fetch the logs of a container", setup_logs},
     {"parse", "Parse a Dockerfile and print its syntax tree", setup_parse},
     {"pause", "Pause all processes within one or more containers", setup_pause},

@@ -58,11 +58,14 @@ bool is_loopback(std::string_view domain) {
   return parts == 4;
 }
 
-Endpoint endpoint_for(const Reference& reference, bool tls_verify) {
-  const std::string& domain = reference.domain();
-  const std::string host = domain == "docker.io" ? "registry-1.docker.io" : domain;
+std::string registry_base_url(std::string_view domain) {
+  const std::string_view host = domain == "docker.io" ? "registry-1.docker.io" : domain;
   const char* scheme = is_loopback(domain) ? "http" : "https";
-  return {fmt::format("{}://{}/v2/{}", scheme, host, reference.path()), tls_verify};
+  return fmt::format("{}://{}/v2/", scheme, host);
+}
+
+Endpoint endpoint_for(const Reference& reference, bool tls_verify) {
+  return {registry_base_url(reference.domain()) + reference.path(), tls_verify};
 }
 
 std::string resolve_location(const std::string& base, std::string_view location) {
@@ -126,13 +129,39 @@ std::string error_text(const Response& response) {
   return clean;
 }
 
-void fail(std::string_view what, const Response& response) {
-  const std::string text = error_text(response);
-  if (response.status == 401 || response.status == 403) {
-    throw Error(ErrorKind::unsupported,
-                fmt::format("{}: {} (HTTP status {}): authentication is not supported yet", what,
-                            text, response.status));
+std::string denied_text(const Response& response) {
+  std::string code;
+  try {
+    const auto doc = nlohmann::json::parse(response.body);
+    const auto& first = doc.at("errors").at(0);
+    if (first.contains("code") && first.at("code").is_string()) {
+      code = lower(first.at("code").get<std::string>());
+    }
+  } catch (const std::exception&) {
+    code.clear(); // not distribution's error document
   }
+  if (code.empty() || code.size() > 40 || code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") !=
+                                              std::string::npos) {
+    code = response.status == 401 ? "unauthorized" : "denied";
+  }
+  std::string text = error_text(response);
+  if (text.starts_with("HTTP status")) {
+    text = response.status == 401 ? "authentication required"
+                                  : "requested access to the resource is denied";
+  }
+  return text.starts_with(code) ? text : code + ": " + text;
+}
+
+void fail(std::string_view what, const Response& response) {
+  if (response.status == 401 || response.status == 403) {
+    std::string message = fmt::format("{}: {}", what, denied_text(response));
+    if (!response.login_hint.empty()) {
+      message += fmt::format(" (no credentials for {0}: log in with 'strata login {0}')",
+                             response.login_hint);
+    }
+    throw Error(ErrorKind::io, message);
+  }
+  const std::string text = error_text(response);
   const ErrorKind kind = response.status == 404 ? ErrorKind::not_found : ErrorKind::io;
   if (text.starts_with("HTTP status")) {
     throw Error(kind, fmt::format("{}: {}", what, text));

@@ -1,7 +1,20 @@
 #pragma once
 // The registry client: `pull_image` and `push_image` over the OCI distribution API (HTTP API v2),
-// the protocol of CNCF distribution, Docker Hub, ghcr.io, Harbor... Anonymous access only for
-// now (no token or basic authentication, no credential helpers).
+// the protocol of CNCF distribution, Docker Hub, ghcr.io, Harbor...
+//
+// Authentication (registry_session.cpp, registry_auth.hpp): a request answered 401 is sent once
+// more after answering the registry's `WWW-Authenticate` challenge: `Bearer` (a token from the
+// challenge's realm for `repository:<path>:pull[,push]`, requested with the user's credentials
+// as Basic auth, or anonymously when there are none, cached until it expires) or `Basic`.
+// Credentials are `RegistryOptions::credentials`, else what Docker's config.json (or its
+// credential helper) holds for the registry (credentials.hpp), looked up on the first challenge.
+// They are sent only to the registry and to its token realm (https, or http on loopback or
+// with `tls_verify` false), never to a redirect's other host.
+//
+// Proxies: libcurl's environment variables are honoured, as docker honours them: `http_proxy`
+// (and docker's upper-case `HTTP_PROXY`) for http registries, `https_proxy`/`HTTPS_PROXY` for
+// https ones, `ALL_PROXY`, and `no_proxy`/`NO_PROXY` (comma-separated hosts, domain suffixes,
+// `*`). Loopback registries are not exempt by themselves: list them in NO_PROXY.
 //
 // Transport: libcurl, loaded with dlopen on first use (registry_http.cpp), so that commands that
 // never talk to a registry do not pay for its ~25 shared libraries at start-up. Loopback
@@ -26,16 +39,18 @@
 //
 // Failure: throws `Error` — `not_found` for an unknown manifest or repository, `corrupt` for
 // content that does not match its digest or a malformed document, `io` for transport and other
-// HTTP failures, `unsupported` for what is not implemented (authentication, no matching
-// platform). Messages name the reference and, where there is one, the HTTP status and the
-// registry's error text. A failed pull leaves no image and removes the blobs and snapshots it
+// HTTP failures and refused credentials (401/403, in docker's words, with a hint to log in when
+// there were none), `unsupported` for what is not implemented (no matching platform). Messages
+// name the reference and, where there is one, the HTTP status and the registry's error text. A failed pull leaves no image and removes the blobs and snapshots it
 // added that nothing references (or, if that cannot be done, only content gc collects).
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "store/credentials.hpp"
 #include "store/digest.hpp"
 #include "store/image.hpp"
 #include "store/image_store.hpp"
@@ -57,6 +72,11 @@ struct RegistryOptions {
   // A blob larger than this is uploaded in chunks of this size (PATCH with Content-Range, each
   // answered 202 with the next Location, then PUT ?digest=); others in one PUT. 0: always one PUT.
   std::uint64_t chunk_size = 64ULL * 1024 * 1024;
+  // The credentials to use, as they are (`strata login` checks them this way); when absent, the
+  // ones Docker's config in `docker_config_dir` holds for the registry, if any.
+  std::optional<Credentials> credentials;
+  // Docker's config directory; empty: `$DOCKER_CONFIG`, else `$HOME/.docker`.
+  std::string docker_config_dir;
 };
 
 struct PullResult {
@@ -81,5 +101,11 @@ struct PushResult {
 // the registry has it already), then its manifest's exact stored bytes under the tag.
 [[nodiscard]] PushResult push_image(ImageStore& store, const ImageRecord& image,
                                     const Reference& target, const RegistryOptions& options = {});
+
+// `docker login`'s check: GET /v2/ of the registry `server` names (a host[:port], or Docker
+// Hub's key, as `credentials_key` takes it) with `options.credentials`, answering its challenge.
+// Returns when the registry accepts them; throws `Error{io}` in docker's words otherwise
+// (`Get "https://HOST/v2/": unauthorized: incorrect username or password`).
+void check_login(std::string_view server, const RegistryOptions& options);
 
 } // namespace strata::store

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <thread>
 
@@ -172,6 +173,18 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
   return n;
 }
 
+// libcurl ignores an upper-case HTTP_PROXY (httpoxy: CGI programs get it from a request header)
+// and reads only `http_proxy` for http URLs; docker (Go's net/http) honours both. For a command
+// line tool there is no CGI risk, so HTTP_PROXY is passed on explicitly when `http_proxy` is
+// unset. libcurl still applies NO_PROXY/no_proxy to it.
+std::string env_http_proxy(const std::string& url) {
+  if (!url.starts_with("http://") || std::getenv("http_proxy") != nullptr) {
+    return {};
+  }
+  const char* upper = std::getenv("HTTP_PROXY");
+  return upper != nullptr ? upper : "";
+}
+
 } // namespace
 
 std::string Response::header(const std::string& lower_name) const {
@@ -192,6 +205,14 @@ Response perform(const Request& request) {
   curl.set(CURLOPT_LOW_SPEED_LIMIT, 1L); // a transfer stalled for 60 s fails
   curl.set(CURLOPT_LOW_SPEED_TIME, 60L);
   curl.set(CURLOPT_USERAGENT, "strata");
+  // Proxies: libcurl's own reading of http_proxy, HTTPS_PROXY, ALL_PROXY and NO_PROXY is kept
+  // (CURLOPT_PROXY is never set but for docker's uppercase HTTP_PROXY, see `env_http_proxy`).
+  // Credentials never travel to another host on a redirect: they are a custom Authorization
+  // header, which libcurl drops when the host or port changes (CURLOPT_UNRESTRICTED_AUTH is
+  // never set).
+  if (const std::string proxy = env_http_proxy(request.url); !proxy.empty()) {
+    curl.set(CURLOPT_PROXY, proxy.c_str());
+  }
   curl.set(CURLOPT_ERRORBUFFER, error.data());
   curl.set(CURLOPT_HEADERFUNCTION, on_header);
   curl.set(CURLOPT_HEADERDATA, &ex);
@@ -209,8 +230,8 @@ Response perform(const Request& request) {
     }
   } else if (request.method == "POST") {
     curl.set(CURLOPT_POST, 1L);
-    curl.set(CURLOPT_POSTFIELDS, "");
-    curl.set(CURLOPT_POSTFIELDSIZE, 0L);
+    curl.set(CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
+    curl.set(CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   } else if (request.method == "DELETE") {
     curl.set(CURLOPT_CUSTOMREQUEST, "DELETE");
   } else if (request.method == "PUT" || request.method == "PATCH") {

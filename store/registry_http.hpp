@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ inline constexpr int k_tries = 3;
 // Whether `domain` (host with an optional port) is a loopback address or `localhost`.
 [[nodiscard]] bool is_loopback(std::string_view domain);
 
+// Where a registry's API lives: "<scheme>://<host>/v2/" (loopback: http, else https;
+// docker.io: registry-1.docker.io).
+[[nodiscard]] std::string registry_base_url(std::string_view domain);
+
 // Where one repository's API lives: "<scheme>://<host>/v2/<path>".
 struct Endpoint {
   std::string repository_url; // e.g. "http://127.0.0.1:5000/v2/library/busybox"
@@ -44,6 +49,9 @@ struct Response {
   std::map<std::string, std::string> headers;
   // The body of a non-2xx response (up to 64 KiB), or of a 2xx one when the request has no sink.
   std::string body;
+  // Set by `Session` on a 401 or 403 when it had no credentials for the registry: the registry's
+  // domain, named by `fail` in a hint to log in.
+  std::string login_hint;
   [[nodiscard]] std::string header(const std::string& lower_name) const;
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
   [[nodiscard]] bool retryable() const noexcept { return status == 429 || status >= 500; }
@@ -92,12 +100,28 @@ public:
 // cut, as it comes from the registry.
 [[nodiscard]] std::string error_text(const Response& response);
 
+// A 401's or 403's error in docker's words: the registry's first error code in lower case and
+// its `error_text` ("unauthorized: authentication required", "denied: requested access to the
+// resource is denied").
+[[nodiscard]] std::string denied_text(const Response& response);
+
 // Throws for a failed response: `what` (e.g. "pull 127.0.0.1:5000/x:1"), the status and
-// `error_text`. 404 is `not_found`, 401/403 say authentication is not supported yet.
+// `error_text`. 404 is `not_found`; 401/403 are `io` in docker's words ("unauthorized:
+// authentication required", the registry's error code and message), with a hint to log in when
+// the response's `login_hint` names the registry.
 [[noreturn]] void fail(std::string_view what, const Response& response);
 
 // What a session asks the registry for, as a token scope's actions: `pull`, or `pull,push`.
 enum class Access { pull, push };
+
+class Authenticator; // registry_authenticator.hpp
+
+// A failure to authenticate (the token server refused the credentials, or answered with
+// nonsense): not worth another try. `send` adds its `what` as context.
+class AuthError : public Error {
+public:
+  using Error::Error;
+};
 
 // One repository's conversation with its registry (registry_session.cpp): the endpoint, the
 // credentials for its host, and the tokens the registry's auth server issued. Every request of a
@@ -130,7 +154,7 @@ private:
   Access access_;
   Endpoint endpoint_;
   const RegistryOptions& options_;
-  std::vector<std::string> also_pull_;
+  std::unique_ptr<Authenticator> auth_; // the credentials and the cached token (thread-safe)
 };
 
 // The pieces of a pull and a push, also used by the build cache's artifacts

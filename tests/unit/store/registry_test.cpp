@@ -64,12 +64,24 @@ TEST(Registry, ErrorTexts) {
     EXPECT_STREQ(e.what(), "pull x: HTTP status 404");
   }
   r.status = 401;
+  r.body = R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})";
+  r.login_hint = "127.0.0.1:5000";
   try {
     fail("pull x", r);
     FAIL() << "no throw";
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::unsupported);
-    EXPECT_NE(std::string(e.what()).find("authentication is not supported yet"), std::string::npos);
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_STREQ(e.what(), "pull x: unauthorized: authentication required (no credentials for "
+                           "127.0.0.1:5000: log in with 'strata login 127.0.0.1:5000')");
+  }
+  r.status = 403;
+  r.body = "";
+  r.login_hint.clear();
+  try {
+    fail("push x", r);
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "push x: denied: requested access to the resource is denied");
   }
 }
 
