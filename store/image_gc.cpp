@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "common/unique_fd.hpp"
 #include "store/image_store.hpp"
 #include "store/container_store.hpp"
+#include "store/parallel_each.hpp"
 #include "store/staging.hpp"
 #include "store/tar_apply.hpp"
 
@@ -69,26 +71,35 @@ std::size_t remove_stale_temp_files(const std::string& root) {
 
 } // namespace
 
+void ImageStore::unpack_layer(const ImageDetail& image, std::size_t index) {
+  const std::vector<Digest> chains = chain_ids(image.config.diff_ids);
+  STRATA_CHECK(index < chains.size() && index < image.manifest.layers.size());
+  if (snapshots_.get(chains[index])) {
+    return;
+  }
+  const Privileged privileged = ::geteuid() == 0 ? Privileged::yes : Privileged::no;
+  const Descriptor& layer = image.manifest.layers[index];
+  const std::optional<Digest> parent =
+      index == 0 ? std::nullopt : std::optional(chains[index - 1]);
+  snapshots_.create(chains[index], parent, image.config.diff_ids[index], [&](int fs_fd) {
+    const UniqueFd blob = blobs_.open_blob(layer.digest);
+    ApplyOptions options;
+    options.privileged = privileged;
+    options.whiteouts = WhiteoutMode::overlay;
+    const ApplyResult r = apply_layer(blob.get(), fs_fd, options);
+    if (r.compressed_digest && *r.compressed_digest != layer.digest) {
+      throw Error(ErrorKind::corrupt, fmt::format("layer blob {} is corrupt: it hashes to {}",
+                                                  layer.digest.str(),
+                                                  r.compressed_digest->str()));
+    }
+    return FilledLayer{r.diff_id, r.content_bytes};
+  });
+}
+
 std::vector<Digest> ImageStore::unpack(const ImageDetail& image) {
   const std::vector<Digest> chains = chain_ids(image.config.diff_ids);
-  const Privileged privileged = ::geteuid() == 0 ? Privileged::yes : Privileged::no;
-  for (std::size_t i = 0; i < chains.size(); ++i) {
-    const Descriptor& layer = image.manifest.layers[i];
-    const std::optional<Digest> parent = i == 0 ? std::nullopt : std::optional(chains[i - 1]);
-    snapshots_.create(chains[i], parent, image.config.diff_ids[i], [&](int fs_fd) {
-      const UniqueFd blob = blobs_.open_blob(layer.digest);
-      ApplyOptions options;
-      options.privileged = privileged;
-      options.whiteouts = WhiteoutMode::overlay;
-      const ApplyResult r = apply_layer(blob.get(), fs_fd, options);
-      if (r.compressed_digest && *r.compressed_digest != layer.digest) {
-        throw Error(ErrorKind::corrupt, fmt::format("layer blob {} is corrupt: it hashes to {}",
-                                                    layer.digest.str(),
-                                                    r.compressed_digest->str()));
-      }
-      return FilledLayer{r.diff_id, r.content_bytes};
-    });
-  }
+  const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  parallel_each(chains.size(), threads, [&](std::size_t i) { unpack_layer(image, i); });
   return chains;
 }
 

@@ -96,8 +96,12 @@ public:
   // Removes every index entry of the image.
   void remove(const Digest& manifest_digest);
 
-  // Unpacks every layer of the image into snapshots (idempotent). Returns the chain IDs.
+  // Unpacks every layer of the image into snapshots (idempotent), several layers at once (each
+  // snapshot holds only its own layer's tree). Returns the chain IDs.
   std::vector<Digest> unpack(const ImageDetail& image);
+  // Unpacks layer `index` of the image into its snapshot unless it is there (idempotent): for a
+  // pull that unpacks each layer as soon as it is downloaded.
+  void unpack_layer(const ImageDetail& image, std::size_t index);
 
   // Removes blobs and snapshots no image references (and no chain in `keep_chains`, e.g. those
   // containers use), plus stale ingest and staging entries. Takes the gc lock exclusively; with

@@ -197,11 +197,13 @@ private:
 };
 
 // Downloads the layers not stored yet, `parallel` at a time; the first failure stops the rest.
-// Returns the layers downloaded.
+// Each layer is unpacked into its snapshot as soon as it is downloaded. Returns the layers
+// downloaded.
 std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
-                                        const Manifest& manifest, const RegistryOptions& options,
+                                        const ImageDetail& detail, const RegistryOptions& options,
                                         const std::string& what, PullRollback& rollback,
                                         Progress& progress) {
+  const Manifest& manifest = detail.manifest;
   std::vector<Descriptor> missing;
   for (const auto& layer : manifest.layers) {
     const bool seen = std::any_of(missing.begin(), missing.end(),
@@ -219,6 +221,13 @@ std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
   parallel_each(missing.size(), options.parallel_downloads, [&](std::size_t i) {
     rollback.published(download_blob(store, session, missing[i], what));
     progress.say(fmt::format("{}: Download complete", missing[i].digest.short_id()));
+    // Unpacked at once, while the other layers are still downloading.
+    for (std::size_t layer = 0; layer < manifest.layers.size(); ++layer) {
+      if (manifest.layers[layer].digest == missing[i].digest) {
+        store.unpack_layer(detail, layer);
+      }
+    }
+    progress.say(fmt::format("{}: Pull complete", missing[i].digest.short_id()));
   });
   return missing;
 }
@@ -291,21 +300,16 @@ PullResult pull_image(ImageStore& store, const Reference& input, const RegistryO
   const ImageConfig config = ImageConfig::parse(config_bytes, manifest.config.digest.str());
   check_image(manifest, config, what);
 
-  const std::vector<Descriptor> downloaded =
-      download_layers(store, session, manifest, options, what, rollback, progress);
-  rollback.published(store.blobs().put_bytes(image.bytes, image.digest));
-
   for (const auto& chain : chain_ids(config.diff_ids)) {
     if (!store.snapshots().get(chain)) {
       rollback.will_create(chain);
     }
   }
   const Descriptor descriptor{image.media_type, image.digest, image.bytes.size(), {}, std::nullopt};
-  std::ignore = store.unpack(
-      ImageDetail{{descriptor, manifest.config.digest, {}}, manifest, config, config_bytes});
-  for (const auto& layer : downloaded) {
-    progress.say(fmt::format("{}: Pull complete", layer.digest.short_id()));
-  }
+  const ImageDetail detail{{descriptor, manifest.config.digest, {}}, manifest, config, config_bytes};
+  std::ignore = download_layers(store, session, detail, options, what, rollback, progress);
+  rollback.published(store.blobs().put_bytes(image.bytes, image.digest));
+  std::ignore = store.unpack(detail); // the layers that were stored already
 
   PullResult result{top.digest, image.digest, manifest.config.digest, true};
   std::vector<Reference> tags;

@@ -191,6 +191,7 @@ namespace registry_detail {
 bool push_blob(ImageStore& store, Session& session, const Descriptor& blob,
                const std::string& what, std::string* mounted_from) {
   if (registry_has_blob(session, blob, what)) {
+    remember_blob_source(store.root(), blob.digest, session.reference().name());
     return false;
   }
   std::string from = upload_blob(store, session, blob, what);
