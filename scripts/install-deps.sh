@@ -16,6 +16,8 @@ packages=(
   hyperfine pigz isal time docker.io buildah
   # examples (the C example's Debian build stage)
   debootstrap
+  # registry auth tests: the token server's RS256 JWTs (/usr/bin/python3), its certificate
+  python3-cryptography openssl
 )
 
 missing=()
