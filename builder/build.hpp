@@ -43,6 +43,17 @@ struct BuildSecret {
   std::string env;    // or an environment variable's name
 };
 
+// `--cache-to` / `--cache-from` (BuildKit's syntax, remote_cache.hpp): the build cache records of
+// a build as one OCI artifact in a registry (`type=registry,ref=R`) or in an OCI image layout
+// directory (`type=local,dest=DIR` / `src=DIR`).
+struct CacheSpec {
+  enum class Type { registry, local };
+  enum class Mode { min, max }; // export: the final stage's steps only, or every stage's
+  Type type = Type::registry;
+  std::string location; // the reference, or the directory
+  Mode mode = Mode::min;
+};
+
 struct BuildOptions {
   std::string store_root;
   std::string context_dir;       // the context directory
@@ -61,6 +72,8 @@ struct BuildOptions {
   std::vector<store::Reference> tags;            // `-t`: the image is registered under them
   PullPolicy pull = PullPolicy::missing;
   bool push = false; // `--push`: every tag pushed to its registry after the build
+  std::vector<CacheSpec> cache_to;
+  std::vector<CacheSpec> cache_from;
 };
 
 struct BuildResult {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "builder/remote_cache.hpp"
 #include "common/error.hpp"
 #include "common/file_util.hpp"
 #include "common/log.hpp"
@@ -52,6 +53,24 @@ BuildCache::BuildCache(store::ImageStore& images)
 }
 
 std::optional<ImageState> BuildCache::lookup(const store::Digest& key) const {
+  if (std::optional<ImageState> hit = lookup_local(key)) {
+    return hit;
+  }
+  if (imported_ == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<ImageState> hit = imported_->materialize(key, *images_);
+  if (hit) {
+    record(key, *hit);
+  }
+  return hit;
+}
+
+std::optional<std::string> BuildCache::record_text(const store::Digest& key) const {
+  return read_optional(records_ + "/" + key.hex() + ".json");
+}
+
+std::optional<ImageState> BuildCache::lookup_local(const store::Digest& key) const {
   const std::optional<std::string> text = read_optional(records_ + "/" + key.hex() + ".json");
   if (!text) {
     return std::nullopt;

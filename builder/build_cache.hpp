@@ -23,12 +23,19 @@
 
 namespace strata::builder {
 
+class ImportedCache;
+
 class BuildCache {
 public:
   explicit BuildCache(store::ImageStore& images);
 
-  // The state a step with this key produced, if recorded and still complete in the store.
+  // The state a step with this key produced, if recorded and still complete in the store — or,
+  // failing that, if `imported` (remote_cache.hpp) has it: then materialised and recorded here.
   [[nodiscard]] std::optional<ImageState> lookup(const store::Digest& key) const;
+  // `--cache-from`'s records (borrowed; must outlive this cache's lookups).
+  void set_imported(const ImportedCache* imported) noexcept { imported_ = imported; }
+  // The stored record of `key` as written (for `--cache-to`), if there is one.
+  [[nodiscard]] std::optional<std::string> record_text(const store::Digest& key) const;
   void record(const store::Digest& key, const ImageState& state) const;
 
   // `--explain`: the reason this step missed, compared with its inputs at the last miss in
@@ -36,7 +43,10 @@ public:
   [[nodiscard]] std::string explain_miss(const store::Digest& slot, const StepInputs& inputs) const;
 
 private:
+  [[nodiscard]] std::optional<ImageState> lookup_local(const store::Digest& key) const;
+
   store::ImageStore* images_;
+  const ImportedCache* imported_ = nullptr;
   std::string records_;
   std::string explain_;
 };

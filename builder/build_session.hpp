@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -59,6 +60,11 @@ struct BuildSession {
   // Layers compressed in the background while later steps run.
   LayerPipeline layers;
 
+  // The cache keys of the steps each stage used (hit or run), for `--cache-to`.
+  void note_key(std::size_t stage, const store::Digest& key);
+  // Those of one stage, or (nullopt) of every stage.
+  [[nodiscard]] std::vector<store::Digest> used_keys(std::optional<std::size_t> stage) const;
+
   // Context files read (relative paths), for `--depfile`.
   void add_context_reads(const std::vector<std::string>& paths);
   [[nodiscard]] std::vector<std::string> context_reads() const;
@@ -80,6 +86,8 @@ private:
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mutex_;
   std::exception_ptr first_failure_;
+  mutable std::mutex keys_mutex_;
+  std::map<std::size_t, std::vector<store::Digest>> keys_;
   mutable std::mutex reads_mutex_;
   std::set<std::string> reads_;
 };

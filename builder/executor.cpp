@@ -15,6 +15,7 @@
 #include "builder/build.hpp"
 #include "builder/build_context.hpp"
 #include "builder/build_session.hpp"
+#include "builder/remote_cache.hpp"
 #include "common/error.hpp"
 #include "parser/instructions.hpp"
 #include "store/image.hpp"
@@ -25,6 +26,22 @@ namespace strata::builder {
 void BuildSession::add_context_reads(const std::vector<std::string>& paths) {
   const std::lock_guard lock(reads_mutex_);
   reads_.insert(paths.begin(), paths.end());
+}
+
+void BuildSession::note_key(std::size_t stage, const store::Digest& key) {
+  const std::lock_guard lock(keys_mutex_);
+  keys_[stage].push_back(key);
+}
+
+std::vector<store::Digest> BuildSession::used_keys(std::optional<std::size_t> stage) const {
+  const std::lock_guard lock(keys_mutex_);
+  std::vector<store::Digest> out;
+  for (const auto& [index, keys] : keys_) {
+    if (!stage || *stage == index) {
+      out.insert(out.end(), keys.begin(), keys.end());
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> BuildSession::context_reads() const {
@@ -211,9 +228,11 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
   store::ImageStore images = store::ImageStore::open(options.store_root);
   // Before the content lock: a failed pull's rollback takes the gc lock exclusively.
   pull_base_images(options, progress, images, graph, needed, label);
+  const ImportedCache imported = ImportedCache::load(options.cache_from, progress);
   const store::FileLock content = images.content_lock();
   BuildSession session(options, progress, images, ast, graph, inputs,
                        open_context(options.context_dir), label);
+  session.cache.set_imported(imported.is_empty() ? nullptr : &imported);
   vertex = progress.begin("[internal] load .dockerignore");
   session.ignore = read_context_ignore(session.context_fd.get(),
                                        options.dockerfile_path == "-" ? "" : options.dockerfile_path);
@@ -236,6 +255,8 @@ BuildResult build_image(const BuildOptions& options, Progress& progress) {
     progress.note(vertex, fmt::format("naming to {} done", tag.str()));
   }
   progress.done(vertex);
+  export_caches(options.cache_to, images, session.cache, session.used_keys(std::nullopt),
+                session.used_keys(needed.back()), progress);
   if (options.push) {
     push_tags(options, progress, images, image);
   }

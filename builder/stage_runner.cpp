@@ -292,6 +292,7 @@ private:
       if (!no_cache()) {
         if (std::optional<ImageState> hit = s_.cache.lookup(key)) {
           state_ = std::move(*hit);
+          s_.note_key(stage_.index, key);
           s_.progress.cached(vertex);
           return;
         }
@@ -306,6 +307,7 @@ private:
       execute(inst, files, in.args, vertex);
       state_.identity = key;
       records_.emplace_back(key, state_);
+      s_.note_key(stage_.index, key);
       s_.progress.done(vertex);
     } catch (Error& e) {
       if (e.kind() != ErrorKind::cancelled) {

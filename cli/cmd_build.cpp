@@ -2,7 +2,8 @@
 //   [--no-cache] [--no-cache-filter STAGE] [-q] [--iidfile F] [--depfile F] [--explain]
 //   [--label K=V] [--progress auto|plain|tty|quiet] [-o OUTPUT] [--secret id=X,src=F|env=V]
 //   [--network default|host|none] [--platform linux/amd64] [--pull[=always|missing|never]]
-//   [--push] CONTEXT|-`
+//   [--push] [--cache-to type=registry,ref=R[,mode=min|max]|type=local,dest=DIR]...
+//   [--cache-from [type=registry,ref=]R|type=local,src=DIR]... CONTEXT|-`
 //
 // docker build's flags and BuildKit's output over `builder::build_image`. What is strata's own:
 // `--iidfile` is rewritten only when the image ID changes (Make sees no false change), and
@@ -65,6 +66,8 @@ struct BuildFlags {
   std::string platform;
   std::string pull = "missing";
   bool push = false;
+  std::vector<std::string> cache_to;
+  std::vector<std::string> cache_from;
   std::string context;
 };
 
@@ -216,6 +219,53 @@ builder::PullPolicy pull_policy(const std::string& text) {
                           text));
 }
 
+// BuildKit's `--cache-to`/`--cache-from` CSV: type=registry,ref=R[,mode=min|max] or
+// type=local,dest=DIR (to) / src=DIR (from); a bare value is a registry reference.
+builder::CacheSpec parse_cache_spec(const std::string& text, bool to) {
+  const std::string flag = to ? "--cache-to" : "--cache-from";
+  builder::CacheSpec spec;
+  if (text.find('=') == std::string::npos) {
+    spec.location = text;
+    return spec;
+  }
+  std::string type;
+  std::stringstream fields(text);
+  for (std::string field; std::getline(fields, field, ',');) {
+    const std::size_t eq = field.find('=');
+    const std::string key = field.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
+    if (key == "type") {
+      type = value;
+    } else if (key == "ref" || (key == "dest" && to) || (key == "src" && !to)) {
+      spec.location = value;
+    } else if (key == "mode" && to && (value == "min" || value == "max")) {
+      spec.mode = value == "max" ? builder::CacheSpec::Mode::max : builder::CacheSpec::Mode::min;
+    } else if (key != "ignore-error" && key != "compression" && key != "oci-mediatypes" &&
+               key != "image-manifest" && key != "tag") {
+      throw Error(ErrorKind::usage, fmt::format("{} {}: unsupported attribute \"{}\"", flag, text, field));
+    }
+  }
+  if (type == "local") {
+    spec.type = builder::CacheSpec::Type::local;
+  } else if (type != "registry") {
+    throw Error(ErrorKind::usage, fmt::format("{} {}: unsupported type \"{}\" (registry, local)", flag, text, type));
+  }
+  if (spec.location.empty()) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} {}: {} is required", flag, text,
+                            spec.type == builder::CacheSpec::Type::registry ? "ref"
+                            : to                                            ? "dest"
+                                                                            : "src"));
+  }
+  if (spec.type == builder::CacheSpec::Type::registry) {
+    const store::Reference ref = parse_reference_argument(spec.location);
+    if (to && ref.digest()) {
+      throw Error(ErrorKind::usage, fmt::format("{} {}: the ref needs a tag, not a digest", flag, text));
+    }
+  }
+  return spec;
+}
+
 std::string read_stdin() {
   return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
 }
@@ -343,6 +393,12 @@ int run_build(const GlobalOptions& global, const BuildFlags& flags) {
   }
   options.pull = pull_policy(flags.pull);
   options.push = flags.push;
+  for (const std::string& c : flags.cache_to) {
+    options.cache_to.push_back(parse_cache_spec(c, true));
+  }
+  for (const std::string& c : flags.cache_from) {
+    options.cache_from.push_back(parse_cache_spec(c, false));
+  }
   options.cancel = &interrupts.flag();
   builder::Progress progress(progress_mode(flags), stderr, flags.explain || flags.progress == "plain");
   try {
@@ -399,6 +455,10 @@ Action setup_build(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--pull{always}", f->pull,
                "Always attempt to pull a newer version of the image (--pull=always|missing|never)");
   app.add_flag("--push", f->push, "Push the tagged image to its registry after the build");
+  app.add_option("--cache-to", f->cache_to,
+                 "Cache export destinations (e.g. \"type=registry,ref=R,mode=max\", \"type=local,dest=DIR\")");
+  app.add_option("--cache-from", f->cache_from,
+                 "External cache sources (e.g. \"type=registry,ref=R\", \"type=local,src=DIR\")");
   app.add_option("context", f->context, "PATH | -")->required();
   return [&global, f] { return run_build(global, *f); };
 }

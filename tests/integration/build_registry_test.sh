@@ -121,4 +121,64 @@ expect 0 "skopeo inspects the second tag" -- skopeo inspect --tls-verify=false "
 contains "\"Digest\": \"$local_digest\"" "the second tag too"
 expect 1 "--push without -t" -- C build --push "$fromctx"
 contains "tag is needed when pushing to registry" "buildx's message"
+
+# --- the build cache through a registry, between two stores --------------------------------------
+# The base comes from the registry on both machines (an image imported on each would get two IDs).
+ctx_a=$work/machine-a/ctx
+ctx_b=$work/elsewhere/on/b/ctx
+mkdir -p "$ctx_a/src"
+echo one >"$ctx_a/src/one.txt"
+echo two >"$ctx_a/src/two.txt"
+cat >"$ctx_a/Dockerfile" <<EOF
+FROM $reg/x/busybox:1 AS tools
+RUN echo tool >/tool
+COPY src/one.txt /one.txt
+RUN cat /one.txt /tool >/tools.out
+
+FROM $reg/x/busybox:1
+ENV MODE=cache
+COPY src/two.txt /two.txt
+COPY --from=tools /tools.out /tools.out
+RUN cat /two.txt /tools.out >/final
+CMD ["cat", "/final"]
+EOF
+mkdir -p "$(dirname "$ctx_b")"
+cp -a "$ctx_a" "$ctx_b"
+touch -d '2002-02-02' "$ctx_b/src/one.txt" "$ctx_b/src/two.txt" # other mtimes, other inodes
+n_steps=8
+
+expect 0 "machine A: build with --cache-to mode=max" -- A build --progress plain -t cached:a \
+  --cache-to "type=registry,ref=$reg/cache:main,mode=max" "$ctx_a"
+id_a=$(id_of)
+contains "exporting cache to $reg/cache:main" "the export vertex"
+check "A ran every step" -- test "$(steps | grep -c ' CACHED$')" -eq 0
+expect 0 "machine B: build with --cache-from" -- B build --progress plain -t cached:b \
+  --cache-from "type=registry,ref=$reg/cache:main" "$ctx_b"
+contains "importing cache manifest from $reg/cache:main" "the import vertex"
+check "B: all $n_steps steps CACHED (got $(steps | grep -c ' CACHED$'))" -- \
+  test "$(steps | grep -c ' CACHED$')" -eq "$n_steps" -a "$(steps | wc -l)" -eq "$n_steps"
+check "B: the same image ID as A" -- test "$(id_of)" = "$id_a"
+expect 0 "B's image runs" -- B run --rm cached:b
+contains "tool" "the imported layers hold the files"
+expect 0 "B's store is consistent" -- B system check
+
+echo changed >"$ctx_b/src/two.txt"
+expect 0 "B: one file changed" -- B build --progress plain -t cached:b2 \
+  --cache-from "type=registry,ref=$reg/cache:main" "$ctx_b"
+got=$(ran | tr '\n' '|')
+check "only the final stage's steps from COPY two.txt on rebuilt (got: $got)" -- test "$got" = \
+  '[stage-1 3/6] COPY src/two.txt /two.txt|[stage-1 4/6] COPY --from=tools /tools.out /tools.out|[stage-1 5/6] RUN cat /two.txt /tools.out >/final|[stage-1 6/6] CMD ["cat", "/final"]|'
+check "the other stage all CACHED" -- test "$(steps | grep '^\[tools' | grep -c ' CACHED$')" -eq 3
+
+# mode=min exports the final stage's steps only: fewer records.
+records() { skopeo inspect --tls-verify=false --raw "docker://$reg/$1" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"])' |
+  xargs -I{} curl -sf "http://$reg/v2/${1%%:*}/blobs/{}" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))'; }
+expect 0 "A: export mode=min" -- A build --progress plain --cache-to "type=registry,ref=$reg/cache:min" "$ctx_a"
+n_max=$(records cache:main); n_min=$(records cache:min)
+check "mode=min exports fewer records ($n_min) than mode=max ($n_max)" -- test "$n_min" -gt 0 -a "$n_min" -lt "$n_max"
+check "mode=max: one record per step" -- test "$n_max" -eq "$n_steps"
+expect 0 "skopeo reads the cache manifest" -- skopeo inspect --tls-verify=false --raw "docker://$reg/cache:main"
+contains "application/vnd.strata.buildcache.config.v1+json" "the config's media type"
 finish
