@@ -181,4 +181,57 @@ check "mode=min exports fewer records ($n_min) than mode=max ($n_max)" -- test "
 check "mode=max: one record per step" -- test "$n_max" -eq "$n_steps"
 expect 0 "skopeo reads the cache manifest" -- skopeo inspect --tls-verify=false --raw "docker://$reg/cache:main"
 contains "application/vnd.strata.buildcache.config.v1+json" "the config's media type"
+
+# --- type=local: an OCI layout directory between two stores -------------------------------------
+root_d=$work/root-d
+D() { env STRATA_ROOT="$root_d" "$STRATA" "$@"; }
+expect 0 "A: export type=local" -- A build --progress plain --cache-to "type=local,dest=$work/cachedir,mode=max" "$ctx_a"
+check "an OCI layout" -- test -f "$work/cachedir/oci-layout" -a -f "$work/cachedir/index.json"
+expect 0 "skopeo reads the layout" -- skopeo inspect --raw "oci:$work/cachedir:latest"
+contains "application/vnd.strata.buildcache.config.v1+json" "the cache manifest in the layout"
+expect 0 "machine D: build with type=local,src" -- D build --progress plain -t cached:d \
+  --cache-from "type=local,src=$work/cachedir" "$ctx_a"
+check "D: all $n_steps steps CACHED (got $(steps | grep -c ' CACHED$'))" -- \
+  test "$(steps | grep -c ' CACHED$')" -eq "$n_steps"
+check "D: the same image ID as A" -- test "$(id_of)" = "$id_a"
+
+# --- a missing or broken cache source is a warning; the build goes on ------------------------------
+rm -rf "$root_d"
+expect 0 "a cache ref the registry lacks" -- D build --progress plain -t nocache:1 \
+  --cache-from "$reg/cache:nosuch" "$ctx_a"
+contains "WARNING: failed to import cache from $reg/cache:nosuch" "a warning names the ref"
+check "the steps ran" -- test "$(steps | grep -c ' CACHED$')" -eq 0
+expect 0 "a missing local cache dir" -- D build --progress plain \
+  --cache-from "type=local,src=$work/nosuchdir" "$ctx_a"
+contains "WARNING: failed to import cache from local:$work/nosuchdir" "a warning names the dir"
+
+# A garbage artifact: an OCI manifest of the cache's media type whose config is not the format.
+garbage() { # garbage TAG CONFIG-BYTES: pushes a one-blob artifact with curl
+  local cfg=$1 tag=$2 dgst size loc
+  dgst=sha256:$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1); size=$(printf '%s' "$cfg" | wc -c)
+  loc=$(curl -sf -X POST -D - -o /dev/null "http://$reg/v2/cache/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+  case $loc in http*) ;; *) loc="http://$reg$loc" ;; esac
+  case $loc in *\?*) loc="$loc&digest=$dgst" ;; *) loc="$loc?digest=$dgst" ;; esac
+  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "$cfg" "$loc" >/dev/null &&
+  curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary \
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.strata.buildcache.config.v1+json\",\"digest\":\"$dgst\",\"size\":$size},\"layers\":[]}" \
+    "http://$reg/v2/cache/manifests/$tag" >/dev/null
+}
+check "push a garbage cache artifact" -- garbage 'this is not json' garbage
+check "push a cache artifact naming a layer it lacks" -- garbage \
+  '{"schemaVersion":1,"records":[{"key":"sha256:0000000000000000000000000000000000000000000000000000000000000000","config":{"rootfs":{"type":"layers","diff_ids":[]}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"diff_id":"sha256:2222222222222222222222222222222222222222222222222222222222222222"}]}]}' \
+  stray
+check "push a cache artifact with a bad key" -- garbage \
+  '{"schemaVersion":1,"records":[{"key":"sha256:../../etc","config":{},"layers":[]}]}' badkey
+for tag in garbage stray badkey; do
+  expect 0 "a corrupt cache ($tag): warning, the build runs" -- D build --progress plain \
+    --cache-from "type=registry,ref=$reg/cache:$tag" "$ctx_a"
+  contains "WARNING: failed to import cache from $reg/cache:$tag" "a warning ($tag)"
+  contains "malformed" "says why ($tag)"
+done
+expect 0 "D's store is consistent" -- D system check
+
+# usage errors
+expect 2 "--cache-to of an unknown type" -- A build --cache-to type=s3,ref=x "$ctx_a"
+expect 2 "--cache-to type=local without dest" -- A build --cache-to type=local "$ctx_a"
 finish
