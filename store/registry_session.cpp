@@ -147,7 +147,8 @@ std::optional<std::string> Authenticator::fetch_token(const Challenge& bearer) {
   if (creds && !creds->identity_token.empty()) {
     // OAuth2 refresh-token grant (what docker does with an identity token).
     request.method = "POST";
-    request.url = request.url.substr(0, request.url.find('?'));
+    request.url = bearer.param("realm"); // validated by `token_url` above
+    request.url = request.url.substr(0, request.url.find('#'));
     request.headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
     form = "grant_type=refresh_token&client_id=strata&refresh_token=" +
                        percent_encode(creds->identity_token) +

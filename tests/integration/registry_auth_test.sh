@@ -251,6 +251,16 @@ check "the other host got the request" -- grep -q "^GET /data/sha256:" "$work/si
 check "no credentials followed the redirect" -- sh -c "! grep -qi 'authorization' '$work/side.log'"
 check "the registry itself got the token" -- grep -q "OK tok-.* GET /v2/redirect/x/blobs/" "$work/fake.log"
 
+# An identity token (config.json's identitytoken): docker's OAuth2 refresh-token grant.
+printf '{"auths":{"%s":{"identitytoken":"rt-carol"}}}' "$fake" >"$DOCKER_CONFIG/config.json"
+: >"$work/fake.log"
+expect 0 "an identity token is exchanged for tokens" -- env STRATA_ROOT="$(fresh p)" "$STRATA" pull -q "$fake/revoke/x:1"
+check "the refresh grant was used" -- grep -q "TOKEN tok-.* who=refresh:carol scopes=repository:revoke/x:pull" "$work/fake.log"
+printf '{"auths":{"%s":{"identitytoken":"stale"}}}' "$fake" >"$DOCKER_CONFIG/config.json"
+expect 1 "a stale identity token" -- env STRATA_ROOT="$(fresh q)" "$STRATA" pull -q "$fake/revoke/x:1"
+contains "unauthorized: invalid refresh token" "the token server's words"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$fake" "$(printf carol:pw | base64)" >"$DOCKER_CONFIG/config.json"
+
 # --- Proxies from the environment ------------------------------------------------------------
 closed=$(free_port)
 expect 0 "http_proxy with NO_PROXY for the registry" -- env http_proxy="http://127.0.0.1:$closed" \

@@ -8,6 +8,7 @@
 #   revoke/x    tokens claim 300 s but each is accepted once: every later request gets a 401
 #               with the cached token and must re-authenticate (once)
 #   never/x     always 401 (even with a fresh token): the client must not loop
+#   POST /token an OAuth2 refresh-token grant: identity token "rt-carol" only
 #   redirect/x  blobs redirect to http://localhost:<side>/data/<digest>; the side server logs
 #               the headers it got (no Authorization may arrive there)
 import base64, gzip, hashlib, http.server, io, json, os, sys, tarfile, threading, time, urllib.parse
@@ -62,15 +63,23 @@ class H(http.server.BaseHTTPRequestHandler):
         body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
         self.send(401, body, "application/json", [("WWW-Authenticate", value)])
 
-    def issue(self):
+    def do_POST(self):
+        # OAuth2 refresh-token grant (an identity token): only "rt-carol" is valid.
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != ["rt-carol"]:
+            log(f"REFUSED-REFRESH {form}")
+            return self.send(401, b'{"details":"invalid refresh token"}', "application/json")
+        self.issue(form.get("scope", []), "refresh:carol")
+
+    def issue(self, scopes=None, who="-"):
         query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         auth = self.headers.get("Authorization", "")
-        who = "-"
-        if auth.startswith("Basic "):
+        if scopes is None and auth.startswith("Basic "):
             who = base64.b64decode(auth[6:]).decode()
             if who != "carol:pw":
                 return self.send(401, b'{"details":"incorrect username or password"}', "application/json")
-        scopes = query.get("scope", [])
+        if scopes is None:
+            scopes = query.get("scope", [])
         repo = scopes[0].split(":")[1] if scopes else ""
         with lock:
             counter[0] += 1
@@ -109,7 +118,7 @@ class H(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.startswith("/token"):
-            return self.issue()
+            return self.issue(None)
         parts = self.path.split("/")
         if self.path == "/v2/":
             return self.send(200, b"{}", "application/json") if self.authorised("") else self.challenge("")
