@@ -129,6 +129,16 @@ expect 1 "push without push rights" -- "$STRATA" push "$reg/alice/busybox:bob"
 contains "$reg/alice/busybox" "the reference named"
 expect 1 "the tag was not created" -- skopeo inspect --tls-verify=false --creds alice:secret "docker://$reg/alice/busybox:bob"
 
+# Prompts on a terminal (script(1) gives the command a pty): the password is not echoed.
+if command -v script >/dev/null; then
+  expect 0 "login with prompts" -- sh -c "(sleep 1; printf 'alice\n'; sleep 1; printf 'secret\n'; sleep 2) | script -qec '$STRATA login $reg' /dev/null"
+  contains "Username: " "user name prompt"
+  contains "Password: " "password prompt"
+  contains "Login Succeeded" "logged in"
+  contains "alice" "the user name echoed (the control for the next check)"
+  check "the password was not echoed" -- sh -c "! grep -q secret '$work/out'"
+fi
+
 # Logout.
 expect 0 "logout" -- "$STRATA" logout "$reg"
 contains "Removing login credentials for $reg" "docker's message"
