@@ -55,6 +55,7 @@ bench: build
 	./bench/save_load_bench.sh
 	./bench/run_bench.sh
 	./bench/build_bench.sh
+	./bench/registry_bench.sh
 
 fuzz: deps
 	CXX=clang++-14 $(CMAKE) -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
