@@ -74,7 +74,8 @@ std::string prompt(const char* label, bool echo) {
 // docker's rules for where the user name and password come from.
 void gather_credentials(LoginOptions& o) {
   if (!o.password.empty()) {
-    fmt::print(stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    fmt::print(stderr,
+               "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
     if (o.password_stdin) {
       throw Error(ErrorKind::io, "--password and --password-stdin are mutually exclusive");
     }
@@ -107,8 +108,7 @@ void gather_credentials(LoginOptions& o) {
 
 int run_login(LoginOptions o) {
   try {
-    const std::string key =
-        store::credentials_key(o.server.empty() ? "docker.io" : o.server);
+    const std::string key = store::credentials_key(o.server.empty() ? "docker.io" : o.server);
     gather_credentials(o);
     store::RegistryOptions registry;
     registry.tls_verify = o.tls_verify;

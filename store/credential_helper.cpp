@@ -89,8 +89,8 @@ bool drain(int fd, std::string& into) {
     return false;
   }
   if (into.size() < k_max_output) {
-    into.append(buffer.data(), std::min<std::size_t>(static_cast<std::size_t>(n),
-                                                     k_max_output - into.size()));
+    into.append(buffer.data(),
+                std::min<std::size_t>(static_cast<std::size_t>(n), k_max_output - into.size()));
   }
   return true;
 }
@@ -121,8 +121,8 @@ HelperOutput run_credential_helper(std::string_view name, std::string_view actio
   std::string action_arg(action);
   std::array<char*, 3> argv{const_cast<char*>(program.c_str()), action_arg.data(), nullptr};
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, program.c_str(), &attrs.actions, nullptr, argv.data(),
-                                environ);
+  const int rc =
+      ::posix_spawnp(&pid, program.c_str(), &attrs.actions, nullptr, argv.data(), environ);
   if (rc == ENOENT) {
     throw Error(ErrorKind::not_found,
                 fmt::format("{}: executable file not found in $PATH", program));
@@ -150,9 +150,8 @@ HelperOutput run_credential_helper(std::string_view name, std::string_view actio
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      throw Error(ErrorKind::child_failed,
-                  fmt::format("{} {}: no answer after {} s: killed", program, action,
-                              timeout.count() / 1000));
+      throw Error(ErrorKind::child_failed, fmt::format("{} {}: no answer after {} s: killed",
+                                                       program, action, timeout.count() / 1000));
     }
     std::array<pollfd, 3> fds{{{out_open ? out_read.get() : -1, POLLIN, 0},
                                {err_open ? err_read.get() : -1, POLLIN, 0},
@@ -167,8 +166,8 @@ HelperOutput run_credential_helper(std::string_view name, std::string_view actio
       err_open = drain(err_read.get(), result.err);
     }
     if (fds[2].revents != 0) {
-      const ssize_t n = ::send(in_parent.get(), input.data() + sent, input.size() - sent,
-                               MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(in_parent.get(), input.data() + sent, input.size() - sent, MSG_NOSIGNAL);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
       } else if (errno != EAGAIN && errno != EINTR) {

@@ -270,8 +270,7 @@ Token parse_token_response(std::string_view body, std::chrono::steady_clock::tim
       break;
     }
   }
-  if (token.value.empty() ||
-      token.value.find_first_of("\r\n") != std::string::npos) {
+  if (token.value.empty() || token.value.find_first_of("\r\n") != std::string::npos) {
     throw Error(ErrorKind::corrupt, "the registry's token server answered without a token");
   }
   long long seconds = 60;

@@ -140,8 +140,8 @@ std::string denied_text(const Response& response) {
   } catch (const std::exception&) {
     code.clear(); // not distribution's error document
   }
-  if (code.empty() || code.size() > 40 || code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") !=
-                                              std::string::npos) {
+  if (code.empty() || code.size() > 40 ||
+      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
     code = response.status == 401 ? "unauthorized" : "denied";
   }
   std::string text = error_text(response);

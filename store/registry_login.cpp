@@ -19,8 +19,8 @@ void check_login(std::string_view server, const RegistryOptions& options) {
   request.tls_verify = options.tls_verify;
   Response response;
   try {
-    response = with_retries(fmt::format("Get \"{}\"", request.url),
-                            [&] { return auth.perform(request); });
+    response =
+        with_retries(fmt::format("Get \"{}\"", request.url), [&] { return auth.perform(request); });
   } catch (const AuthError& e) {
     throw Error(ErrorKind::io, fmt::format("Get \"{}\": {}", request.url, e.message()));
   }

@@ -74,9 +74,8 @@ const std::optional<Credentials>& Authenticator::credentials() {
     if (options_.credentials) {
       credentials_ = options_.credentials;
     } else {
-      const CredentialStore store(options_.docker_config_dir.empty()
-                                      ? default_docker_config_dir()
-                                      : options_.docker_config_dir);
+      const CredentialStore store(options_.docker_config_dir.empty() ? default_docker_config_dir()
+                                                                     : options_.docker_config_dir);
       credentials_ = store.find(domain_);
     }
     looked_up_ = true;
@@ -151,8 +150,8 @@ std::optional<std::string> Authenticator::fetch_token(const Challenge& bearer) {
     request.url = request.url.substr(0, request.url.find('#'));
     request.headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
     form = "grant_type=refresh_token&client_id=strata&refresh_token=" +
-                       percent_encode(creds->identity_token) +
-                       "&service=" + percent_encode(bearer.param("service"));
+           percent_encode(creds->identity_token) +
+           "&service=" + percent_encode(bearer.param("service"));
     for (const auto& scope : scopes_) {
       form += "&scope=" + percent_encode(scope);
     }

@@ -23,7 +23,9 @@ void write(const std::string& path, const std::string& text, mode_t mode = 0644)
   ::chmod(path.c_str(), mode);
 }
 
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+nlohmann::json read_json(const std::string& path) {
+  return nlohmann::json::parse(read_file(path));
+}
 
 TEST(Credentials, Keys) {
   EXPECT_EQ(credentials_key("docker.io"), k_docker_hub_key);
@@ -199,8 +201,8 @@ TEST_F(CredentialHelper, FailuresAreErrorsWithTheHelpersWords) {
 
 TEST_F(CredentialHelper, SlowHelpersAreKilled) {
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THROW(std::ignore = run_credential_helper("slow", "get", "x",
-                                                    std::chrono::milliseconds(300)),
+  EXPECT_THROW(std::ignore =
+                   run_credential_helper("slow", "get", "x", std::chrono::milliseconds(300)),
                Error);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }

@@ -62,9 +62,8 @@ TEST(RegistryAuth, Scopes) {
 }
 
 TEST(RegistryAuth, TokenUrls) {
-  EXPECT_EQ(token_url("https://auth.example/token", "reg", {"repository:a/b:pull,push",
-                                                            "repository:c:pull"},
-                      "alice", true),
+  EXPECT_EQ(token_url("https://auth.example/token", "reg",
+                      {"repository:a/b:pull,push", "repository:c:pull"}, "alice", true),
             "https://auth.example/token?service=reg&scope=repository%3Aa%2Fb%3Apull%2Cpush"
             "&scope=repository%3Ac%3Apull&account=alice");
   EXPECT_EQ(token_url("https://auth.example/t?x=1", "", {}, "", true),
