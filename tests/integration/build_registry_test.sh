@@ -106,6 +106,21 @@ contains "moved" "the new base with --pull"
 expect 0 "--pull=always when up to date" -- C build --progress plain --pull=always -t from:2 "$fromctx"
 contains "up to date" "nothing new"
 
+# COPY --from=<image> and RUN --mount=from=<image> of images the store lacks pull them too.
+root_e=$work/root-e
+printf 'FROM scratch\nCOPY --from=%s/x/busybox:1 /moved /copied\n' "$reg" >"$work/Dockerfile.copyfrom"
+expect 0 "COPY --from=<missing image>: pulled" -- env STRATA_ROOT="$root_e" "$STRATA" build \
+  --progress plain -f "$work/Dockerfile.copyfrom" "$fromctx"
+contains "[internal] load metadata for $reg/x/busybox:1" "the pull's vertex for COPY --from"
+rm -rf "$root_e"
+expect 0 "import busybox into a fresh store" -- env STRATA_ROOT="$root_e" "$STRATA" import "$work/busybox.tar" bb:1
+printf 'FROM bb:1\nRUN --mount=from=%s/x/busybox:1,target=/m cat /m/moved >/seen\n' "$reg" >"$work/Dockerfile.mountfrom"
+expect 0 "RUN --mount=from=<missing image>: pulled" -- env STRATA_ROOT="$root_e" "$STRATA" build \
+  --progress plain -t mounted:1 -f "$work/Dockerfile.mountfrom" "$fromctx"
+contains "[internal] load metadata for $reg/x/busybox:1" "the pull's vertex for RUN --mount=from"
+expect 0 "" -- env STRATA_ROOT="$root_e" "$STRATA" run --rm mounted:1 cat /seen
+contains "moved" "the mounted image's file"
+
 # --- --push ------------------------------------------------------------------------------------
 expect 0 "build --push" -- C build --progress plain --push -t "$reg/x/built:1" -t "$reg/x/built:2" "$fromctx"
 contains "pushing $reg/x/built:1" "a push vertex per tag"
