@@ -12,7 +12,10 @@
 // Ownership: every temporary (step dirs under the store's `tmp/`, containers' cgroups, detached
 // mounts) is owned by an RAII object of the step that made it, so a failure or a cancellation
 // (Ctrl-C: `BuildOptions::cancel`) leaves nothing behind. The store's content lock is held shared
-// for the whole build, so gc cannot remove a cached layer between its lookup and its use.
+// for the whole build, so gc cannot remove a cached layer between its lookup and its use; images
+// the build needs but the store lacks are pulled before it is taken (base_images.hpp), and
+// `--cache-from` sources are read then too (remote_cache.hpp). After the image is committed:
+// `--cache-to` exports, then `--push` pushes every tag.
 // Failure: `Error` with the failing instruction's `SourceRange` (Dockerfile:LINE) where a step
 // failed; nothing is tagged unless the whole build succeeded.
 
