@@ -9,10 +9,18 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "parser/ast.hpp"
 #include "parser/instructions.hpp"
 
 namespace strata::parser::detail {
+
+// A message from error_messages.hpp's patterns (run-time format strings).
+template <typename... Args>
+std::string format_message(std::string_view pattern, const Args&... args) {
+  return fmt::format(fmt::runtime(pattern), args...);
+}
 
 // Thrown by value checks that do not know where they are; the caller adds the position.
 // (`parse_mount` and `check_chmod` throw `Error{parse}` directly for public use.)

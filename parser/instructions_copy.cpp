@@ -13,10 +13,6 @@
 namespace strata::parser::detail {
 namespace {
 
-template <typename... Args> std::string format(std::string_view pattern, const Args&... args) {
-  return fmt::format(fmt::runtime(pattern), args...);
-}
-
 std::optional<Heredoc> heredoc_word(std::string_view word) {
   if (word.find("<<") == std::string_view::npos) {
     return std::nullopt;
@@ -53,7 +49,7 @@ void sources_and_destination(const Context& ctx, FileTransfer& transfer) {
   words.pop_back();
   if (heredoc_word(transfer.destination.value)) {
     ctx.fail(transfer.destination.position,
-             format(messages::k_bad_heredoc, ctx.keyword, "a destination"));
+             format_message(messages::k_bad_heredoc, ctx.keyword, "a destination"));
   }
   for (Word& word : words) {
     if (const auto heredoc = heredoc_word(word.value)) {
@@ -88,7 +84,7 @@ void common_flags(const Context& ctx, const FlagSet& flags, FileTransfer& transf
 
 void require_destination(const Context& ctx, const Instruction& ins) {
   if (ctx.node->args.size() < 2) {
-    ctx.fail(arguments_or_keyword(ctx, ins), format(messages::k_no_destination, ctx.keyword));
+    ctx.fail(arguments_or_keyword(ctx, ins), format_message(messages::k_no_destination, ctx.keyword));
   }
 }
 

@@ -14,10 +14,6 @@
 namespace strata::parser::detail {
 namespace {
 
-template <typename... Args> std::string format(std::string_view pattern, const Args&... args) {
-  return fmt::format(fmt::runtime(pattern), args...);
-}
-
 CommandLine command_line(const Context& ctx, std::size_t first_arg) {
   CommandLine command;
   command.form = ctx.node->json ? CommandForm::exec : CommandForm::shell;
@@ -55,7 +51,7 @@ NetworkMode run_network(const Context& ctx, const FlagSet& flags) {
   if (value->value == "host") {
     return NetworkMode::host;
   }
-  ctx.fail(value->position, format(messages::k_invalid_network, quoted(value->value)));
+  ctx.fail(value->position, format_message(messages::k_invalid_network, quoted(value->value)));
 }
 
 SecurityMode run_security(const Context& ctx, const FlagSet& flags) {
@@ -66,7 +62,7 @@ SecurityMode run_security(const Context& ctx, const FlagSet& flags) {
   if (value->value == "insecure") {
     return SecurityMode::insecure;
   }
-  ctx.fail(value->position, format(messages::k_invalid_security, quoted(value->value)));
+  ctx.fail(value->position, format_message(messages::k_invalid_security, quoted(value->value)));
 }
 
 // BuildKit's `parseOptInterval`: empty or zero is "not given"; otherwise at least 1ms.
@@ -82,7 +78,7 @@ std::chrono::nanoseconds interval(const Context& ctx, const FlagSet& flags, std:
     ctx.fail(value->position, e.message);
   }
   if (d.count() != 0 && d < std::chrono::milliseconds{1}) {
-    ctx.fail(value->position, format(messages::k_interval_too_small, quoted(name)));
+    ctx.fail(value->position, format_message(messages::k_interval_too_small, quoted(name)));
   }
   return d;
 }
@@ -98,12 +94,12 @@ int parse_int32(const Context& ctx, const Word& word) {
   const bool syntax_ok =
       !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
   if (!syntax_ok) {
-    ctx.fail(word.position, format(messages::k_parse_int, quoted(word.value), "invalid syntax"));
+    ctx.fail(word.position, format_message(messages::k_parse_int, quoted(word.value), "invalid syntax"));
   }
   const std::int64_t limit = negative ? std::int64_t{1} << 31 : (std::int64_t{1} << 31) - 1;
   if (!magnitude || static_cast<std::int64_t>(*magnitude) > limit) {
     ctx.fail(word.position,
-             format(messages::k_parse_int, quoted(word.value), "value out of range"));
+             format_message(messages::k_parse_int, quoted(word.value), "value out of range"));
   }
   const std::int64_t value = negative ? -static_cast<std::int64_t>(*magnitude) : *magnitude;
   return static_cast<int>(value);
@@ -116,7 +112,7 @@ std::optional<int> retries(const Context& ctx, const FlagSet& flags) {
   }
   const int retries = parse_int32(ctx, *value);
   if (retries < 0) {
-    ctx.fail(value->position, format(messages::k_retries_negative, retries));
+    ctx.fail(value->position, format_message(messages::k_retries_negative, retries));
   }
   return retries;
 }
@@ -129,7 +125,7 @@ void healthcheck_cmd(const Context& ctx, const Instruction& ins, HealthcheckInst
   const FlagSet flags(ctx, ins.flags, k_specs);
   const std::string type = to_upper_ascii(ctx.node->args[0].value);
   if (type != "CMD") {
-    ctx.fail(ctx.args_position(), format(messages::k_healthcheck_type, quoted(type)));
+    ctx.fail(ctx.args_position(), format_message(messages::k_healthcheck_type, quoted(type)));
   }
   health.command = command_line(ctx, 1);
   if (health.command.args.empty()) {
@@ -174,10 +170,10 @@ void parse_shell(const Context& ctx, Instruction& ins) {
   const FlagSet flags(ctx, ins.flags, {});
   CommandLine command = command_line(ctx, 0);
   if (command.args.empty()) {
-    ctx.fail(ctx.args_position(), format(messages::k_at_least_one_argument, "SHELL"));
+    ctx.fail(ctx.args_position(), format_message(messages::k_at_least_one_argument, "SHELL"));
   }
   if (command.form != CommandForm::exec) {
-    ctx.fail(ctx.args_position(), format(messages::k_not_json, "SHELL"));
+    ctx.fail(ctx.args_position(), format_message(messages::k_not_json, "SHELL"));
   }
   ins.details = ShellInstruction{std::move(command.args)};
 }
@@ -185,7 +181,7 @@ void parse_shell(const Context& ctx, Instruction& ins) {
 void parse_healthcheck(const Context& ctx, Instruction& ins) {
   if (ctx.node->args.empty()) {
     ctx.fail(arguments_or_keyword(ctx, ins),
-             format(messages::k_at_least_one_argument, "HEALTHCHECK"));
+             format_message(messages::k_at_least_one_argument, "HEALTHCHECK"));
   }
   HealthcheckInstruction health;
   if (to_upper_ascii(ctx.node->args[0].value) == "NONE") {

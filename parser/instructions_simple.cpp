@@ -12,10 +12,6 @@
 namespace strata::parser::detail {
 namespace {
 
-template <typename... Args> std::string format(std::string_view pattern, const Args&... args) {
-  return fmt::format(fmt::runtime(pattern), args...);
-}
-
 // BuildKit's `^[a-z][a-z0-9-_.]*$` on the lower-cased name.
 bool is_valid_stage_name(std::string_view name) {
   if (name.empty() || name[0] < 'a' || name[0] > 'z') {
@@ -34,7 +30,7 @@ bool is_valid_stage_name(std::string_view name) {
 // The single argument of USER, WORKDIR, STOPSIGNAL, MAINTAINER; their flags are rejected.
 Word exactly_one(const Context& ctx, const Instruction& ins) {
   if (ctx.node->args.size() != 1) {
-    ctx.fail(arguments_or_keyword(ctx, ins), format(messages::k_exactly_one_argument, ctx.keyword));
+    ctx.fail(arguments_or_keyword(ctx, ins), format_message(messages::k_exactly_one_argument, ctx.keyword));
   }
   const FlagSet flags(ctx, ins.flags, {});
   return argument_words(ctx).front();
@@ -46,10 +42,10 @@ std::vector<KeyValue> key_values(const Context& ctx, const Instruction& ins) {
   const auto& args = ctx.node->args;
   if (args.empty()) {
     ctx.fail(arguments_or_keyword(ctx, ins),
-             format(messages::k_at_least_one_argument, ctx.keyword));
+             format_message(messages::k_at_least_one_argument, ctx.keyword));
   }
   if (args.size() % 3 != 0) {
-    ctx.fail(ctx.args_position(), format(messages::k_too_many_arguments, ctx.keyword));
+    ctx.fail(ctx.args_position(), format_message(messages::k_too_many_arguments, ctx.keyword));
   }
   std::vector<KeyValue> pairs;
   std::size_t cursor = ctx.node->args_offset;
@@ -61,7 +57,7 @@ std::vector<KeyValue> key_values(const Context& ctx, const Instruction& ins) {
     const std::string word = kv.legacy ? kv.key : kv.key + "=" + kv.value;
     kv.position = find_position(ctx, word, &cursor);
     if (kv.key.empty()) {
-      ctx.fail(kv.position, format(messages::k_blank_names, ctx.keyword));
+      ctx.fail(kv.position, format_message(messages::k_blank_names, ctx.keyword));
     }
     pairs.push_back(std::move(kv));
   }
@@ -80,18 +76,18 @@ void check_port(const Context& ctx, const Word& word) {
   if (slash != std::string::npos) {
     const std::string proto = text::to_lower_ascii(spec.substr(slash + 1));
     if (!proto.empty() && proto != "tcp" && proto != "udp" && proto != "sctp") {
-      ctx.fail(word.position, format(messages::k_invalid_proto, spec.substr(slash + 1)));
+      ctx.fail(word.position, format_message(messages::k_invalid_proto, spec.substr(slash + 1)));
     }
   }
   const auto dash = port.find('-');
   const auto start = parse_go_uint32(port.substr(0, dash), 10);
   if (!start || *start > 65535) {
-    ctx.fail(word.position, format(messages::k_invalid_port, port));
+    ctx.fail(word.position, format_message(messages::k_invalid_port, port));
   }
   if (dash != std::string::npos) {
     const auto end = parse_go_uint32(port.substr(dash + 1), 10);
     if (!end || *end > 65535 || *end < *start) {
-      ctx.fail(word.position, format(messages::k_invalid_port_range, port));
+      ctx.fail(word.position, format_message(messages::k_invalid_port_range, port));
     }
   }
 }
@@ -104,7 +100,7 @@ void parse_from(const Context& ctx, Instruction& ins) {
   if (args.size() == 3 && text::to_lower_ascii(args[1].value) == "as") {
     const std::string name = text::to_lower_ascii(args[2].value);
     if (!is_valid_stage_name(name)) {
-      ctx.fail(args[2].position, format(messages::k_invalid_stage_name, quoted(args[2].value)));
+      ctx.fail(args[2].position, format_message(messages::k_invalid_stage_name, quoted(args[2].value)));
     }
     from.stage_name = Word{name, args[2].position};
   } else if (args.size() != 1) {
@@ -129,7 +125,7 @@ void parse_arg(const Context& ctx, Instruction& ins) {
   const FlagSet flags(ctx, ins.flags, {});
   const std::vector<Word> words = argument_words(ctx);
   if (words.empty()) {
-    ctx.fail(arguments_or_keyword(ctx, ins), format(messages::k_at_least_one_argument, "ARG"));
+    ctx.fail(arguments_or_keyword(ctx, ins), format_message(messages::k_at_least_one_argument, "ARG"));
   }
   ArgInstruction arg;
   for (const Word& word : words) {
@@ -141,7 +137,7 @@ void parse_arg(const Context& ctx, Instruction& ins) {
       def.default_value = word.value.substr(eq + 1);
     }
     if (def.name.empty()) {
-      ctx.fail(word.position, format(messages::k_blank_names, "ARG"));
+      ctx.fail(word.position, format_message(messages::k_blank_names, "ARG"));
     }
     arg.args.push_back(std::move(def));
   }
@@ -151,7 +147,7 @@ void parse_arg(const Context& ctx, Instruction& ins) {
 void parse_expose(const Context& ctx, Instruction& ins) {
   const std::vector<Word> ports = argument_words(ctx);
   if (ports.empty()) {
-    ctx.fail(arguments_or_keyword(ctx, ins), format(messages::k_at_least_one_argument, "EXPOSE"));
+    ctx.fail(arguments_or_keyword(ctx, ins), format_message(messages::k_at_least_one_argument, "EXPOSE"));
   }
   const FlagSet flags(ctx, ins.flags, {});
   for (const Word& port : ports) {
@@ -163,7 +159,7 @@ void parse_expose(const Context& ctx, Instruction& ins) {
 void parse_volume(const Context& ctx, Instruction& ins) {
   std::vector<Word> volumes = argument_words(ctx);
   if (volumes.empty()) {
-    ctx.fail(arguments_or_keyword(ctx, ins), format(messages::k_at_least_one_argument, "VOLUME"));
+    ctx.fail(arguments_or_keyword(ctx, ins), format_message(messages::k_at_least_one_argument, "VOLUME"));
   }
   const FlagSet flags(ctx, ins.flags, {});
   for (Word& volume : volumes) {

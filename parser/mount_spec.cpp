@@ -26,10 +26,6 @@ constexpr std::array<std::string_view, 3> k_sharing_modes{"shared", "private", "
   throw Error(ErrorKind::parse, std::move(message));
 }
 
-template <typename... Args> std::string format(std::string_view pattern, const Args&... args) {
-  return fmt::format(fmt::runtime(pattern), args...);
-}
-
 // Go's encoding/csv on one record: `,` separates fields, `"..."` quotes one with `""` for `"`.
 std::vector<std::string> split_csv(std::string_view text) {
   std::vector<std::string> fields;
@@ -40,7 +36,7 @@ std::vector<std::string> split_csv(std::string_view text) {
       ++i;
       for (;;) {
         if (i >= text.size()) {
-          mount_error(format(messages::k_mount_csv, "extraneous or missing \" in quoted-field"));
+          mount_error(detail::format_message(messages::k_mount_csv, "extraneous or missing \" in quoted-field"));
         }
         if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') {
           field += '"';
@@ -53,13 +49,13 @@ std::vector<std::string> split_csv(std::string_view text) {
         }
       }
       if (i < text.size() && text[i] != ',') {
-        mount_error(format(messages::k_mount_csv, "extraneous or missing \" in quoted-field"));
+        mount_error(detail::format_message(messages::k_mount_csv, "extraneous or missing \" in quoted-field"));
       }
     } else {
       const auto comma = std::min(text.find(',', i), text.size());
       field = std::string(text.substr(i, comma - i));
       if (field.find('"') != std::string::npos) {
-        mount_error(format(messages::k_mount_csv, "bare \" in non-quoted-field"));
+        mount_error(detail::format_message(messages::k_mount_csv, "bare \" in non-quoted-field"));
       }
       i = comma;
     }
@@ -94,16 +90,16 @@ void apply_bare_key(MountState& st, const std::string& key, const std::string& f
   } else if (key == "required" && (st.is_secret_or_ssh() || st.type_deferred)) {
     st.spec.required = true;
   } else if (key == "required") {
-    mount_error(format(messages::k_mount_key_for_type, key, to_string(st.spec.type)));
+    mount_error(detail::format_message(messages::k_mount_key_for_type, key, to_string(st.spec.type)));
   } else {
-    mount_error(format(messages::k_mount_not_pair, field));
+    mount_error(detail::format_message(messages::k_mount_not_pair, field));
   }
 }
 
 bool parse_bool_value(const std::string& key, const std::string& value) {
   const auto parsed = detail::parse_go_bool(value);
   if (!parsed) {
-    mount_error(format(messages::k_mount_bool_value, key, value));
+    mount_error(detail::format_message(messages::k_mount_bool_value, key, value));
   }
   return *parsed;
 }
@@ -111,14 +107,14 @@ bool parse_bool_value(const std::string& key, const std::string& value) {
 std::uint32_t parse_number(const std::string& key, const std::string& value, int base) {
   const auto parsed = detail::parse_go_uint32(value, base);
   if (!parsed) {
-    mount_error(format(messages::k_mount_number, value, key));
+    mount_error(detail::format_message(messages::k_mount_number, value, key));
   }
   return *parsed;
 }
 
 void require_type(const MountState& st, const std::string& key, bool allowed) {
   if (!allowed && !st.type_deferred) {
-    mount_error(format(messages::k_mount_key_for_type, key, to_string(st.spec.type)));
+    mount_error(detail::format_message(messages::k_mount_key_for_type, key, to_string(st.spec.type)));
   }
 }
 
@@ -126,7 +122,7 @@ void apply_type(MountState& st, const std::string& value) {
   const std::string lower = text::to_lower_ascii(value);
   const auto* it = std::find(k_mount_types.begin(), k_mount_types.end(), lower);
   if (it == k_mount_types.end()) {
-    mount_error(detail::with_suggestion(format(messages::k_mount_type, quoted(value)),
+    mount_error(detail::with_suggestion(detail::format_message(messages::k_mount_type, quoted(value)),
                                         detail::suggest(value, k_mount_types, true)));
   }
   st.spec.type = static_cast<MountType>(it - k_mount_types.begin());
@@ -136,7 +132,7 @@ void apply_sharing(MountState& st, const std::string& value) {
   const std::string lower = text::to_lower_ascii(value);
   const auto* it = std::find(k_sharing_modes.begin(), k_sharing_modes.end(), lower);
   if (it == k_sharing_modes.end()) {
-    mount_error(detail::with_suggestion(format(messages::k_mount_sharing, quoted(value)),
+    mount_error(detail::with_suggestion(detail::format_message(messages::k_mount_sharing, quoted(value)),
                                         detail::suggest(value, k_sharing_modes, true)));
   }
   st.spec.sharing = static_cast<MountSharing>(it - k_sharing_modes.begin());
@@ -165,7 +161,7 @@ void apply_value(MountState& st, const std::string& key, const std::string& valu
     require_type(st, key, m.type == MountType::tmpfs);
     m.size = detail::parse_ram_in_bytes(value);
     if (!m.size) {
-      mount_error(format(messages::k_mount_bool_value, key, value));
+      mount_error(detail::format_message(messages::k_mount_bool_value, key, value));
     }
   } else if (key == "id") {
     m.id = value;
@@ -184,7 +180,7 @@ void apply_value(MountState& st, const std::string& key, const std::string& valu
 
 void check_known_key(const std::string& key, const std::string& field) {
   if (std::find(k_mount_keys.begin(), k_mount_keys.end(), key) == k_mount_keys.end()) {
-    mount_error(detail::with_suggestion(format(messages::k_mount_unknown_key, key, field),
+    mount_error(detail::with_suggestion(detail::format_message(messages::k_mount_unknown_key, key, field),
                                         detail::suggest(key, k_mount_keys, true)));
   }
 }
@@ -212,7 +208,7 @@ void apply_field(MountState& st, const std::string& field, const WordExpander& e
     value = expand(value);
   } else if (has_variable(value)) {
     if (option.key == "from") {
-      mount_error(format(messages::k_mount_from_variable, option.key));
+      mount_error(detail::format_message(messages::k_mount_from_variable, option.key));
     }
     st.spec.needs_expansion = true;
     st.type_deferred = st.type_deferred || option.key == "type";
@@ -255,7 +251,7 @@ void finish(MountState& st) {
                        : key == "uid" ? m.uid.has_value()
                                       : m.gid.has_value();
     if (!file_info_allowed && (given || st.has(key))) {
-      mount_error(format(messages::k_mount_file_info, key, type));
+      mount_error(detail::format_message(messages::k_mount_file_info, key, type));
     }
   }
   if (st.ro_auto) {
@@ -265,13 +261,13 @@ void finish(MountState& st) {
     check_secret(st);
   }
   if ((m.sharing || st.has("sharing")) && m.type != MountType::cache) {
-    mount_error(format(messages::k_mount_cache_sharing, to_string(m.type)));
+    mount_error(detail::format_message(messages::k_mount_cache_sharing, to_string(m.type)));
   }
   const bool has_target =
       !m.target.empty() || st.has("target") || st.has("dst") || st.has("destination");
   if (!has_target &&
       (m.type == MountType::bind || m.type == MountType::cache || m.type == MountType::tmpfs)) {
-    mount_error(format(messages::k_mount_target_required, to_string(m.type)));
+    mount_error(detail::format_message(messages::k_mount_target_required, to_string(m.type)));
   }
 }
 

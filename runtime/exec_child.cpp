@@ -20,9 +20,9 @@ namespace strata::runtime {
 namespace {
 
 // The shared steps' sub-steps (child_steps.hpp) as this child reports them.
-constexpr ExecStep k_user_steps[] = {ExecStep::set_groups, ExecStep::set_uid,
+constexpr ExecStep k_exec_user_steps[] = {ExecStep::set_groups, ExecStep::set_uid,
                                      ExecStep::capabilities};
-constexpr ExecStep k_cwd_steps[] = {ExecStep::chdir, ExecStep::getcwd};
+constexpr ExecStep k_exec_cwd_steps[] = {ExecStep::chdir, ExecStep::getcwd};
 
 ExecFailure fail(ExecStep step) noexcept {
   return {step, failed_errno()};
@@ -146,10 +146,10 @@ void exec_child_main(const ExecChildPlan& plan) noexcept {
   if (const ExecFailure f = enter_container(plan); f.err != 0) {
     report_and_exit(report, f);
   }
-  if (const auto f = reported_as<ExecFailure>(switch_user(plan.user), k_user_steps); f.err != 0) {
+  if (const auto f = reported_as<ExecFailure>(switch_user(plan.user), k_exec_user_steps); f.err != 0) {
     report_and_exit(report, f);
   }
-  if (const auto f = reported_as<ExecFailure>(enter_cwd(plan.command.cwd.c_str()), k_cwd_steps);
+  if (const auto f = reported_as<ExecFailure>(enter_cwd(plan.command.cwd.c_str()), k_exec_cwd_steps);
       f.err != 0) {
     report_and_exit(report, f);
   }

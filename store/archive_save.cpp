@@ -21,7 +21,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::size_t k_chunk = 1UL << 20;
+constexpr std::size_t k_save_chunk = 1UL << 20;
 constexpr const char* k_ref_name = "org.opencontainers.image.ref.name";
 constexpr const char* k_containerd_name = "io.containerd.image.name";
 
@@ -93,7 +93,7 @@ void write_blob(const BlobStore& blobs, const BlobRef& blob, TarWriter& tar, cha
   tar.begin_file(blob.digest.blob_path(), blob.size);
   Sha256 hash;
   for (std::uint64_t left = blob.size; left > 0;) {
-    const ssize_t n = ::read(fd.get(), buffer, std::min<std::uint64_t>(left, k_chunk));
+    const ssize_t n = ::read(fd.get(), buffer, std::min<std::uint64_t>(left, k_save_chunk));
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -189,7 +189,7 @@ void save_archive(const ImageStore& store, const std::vector<SaveImage>& images,
   TarWriter tar(out_fd, std::string(label));
   tar.add_directory("blobs/");
   tar.add_directory("blobs/sha256/");
-  const auto buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
+  const auto buffer = std::make_unique_for_overwrite<char[]>(k_save_chunk);
   for (const auto& [digest, size] : blobs) {
     write_blob(store.blobs(), {digest, size}, tar, buffer.get());
   }

@@ -34,7 +34,7 @@ constexpr std::string_view k_blobs_dir = "blobs/sha256";
 constexpr std::string_view k_ingest_dir = "ingest";
 constexpr std::string_view k_ingest_lock = "locks/ingest.lock";
 constexpr const char* k_ingest_data = "data";
-constexpr std::size_t k_chunk = 64UL * 1024;
+constexpr std::size_t k_copy_chunk = 64UL * 1024;
 
 // ---- Layout -------------------------------------------------------------------------------------
 
@@ -124,10 +124,10 @@ struct Streamed {
 Streamed stream_into(const BlobReader& reader, int fd, std::optional<std::uint64_t> expected_size,
                      const std::string& label) {
   Sha256 hasher;
-  const auto buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
+  const auto buffer = std::make_unique_for_overwrite<char[]>(k_copy_chunk);
   for (;;) {
-    const std::size_t n = reader(std::span<char>(buffer.get(), k_chunk));
-    STRATA_CHECK(n <= k_chunk);
+    const std::size_t n = reader(std::span<char>(buffer.get(), k_copy_chunk));
+    STRATA_CHECK(n <= k_copy_chunk);
     if (n == 0) {
       break;
     }

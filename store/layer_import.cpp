@@ -21,7 +21,7 @@
 namespace strata::store {
 namespace {
 
-constexpr std::size_t k_chunk = 1UL << 20;
+constexpr std::size_t k_import_chunk = 1UL << 20;
 
 std::string_view media_type_of(std::string_view head) {
   if (head.starts_with("\x1f\x8b")) {
@@ -71,10 +71,10 @@ struct Pump {
   }
 
   void copy() {
-    const auto buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
+    const auto buffer = std::make_unique_for_overwrite<char[]>(k_import_chunk);
     bool pipe_open = true;
     for (bool first = true;; first = false) {
-      const ssize_t n = read_some(input_fd, buffer.get(), k_chunk);
+      const ssize_t n = read_some(input_fd, buffer.get(), k_import_chunk);
       if (n < 0) {
         throw_errno("read", "layer input");
       }

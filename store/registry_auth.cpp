@@ -25,13 +25,6 @@ bool is_token68_char(char c) {
          std::string_view("-._~+/").find(c) != std::string_view::npos;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // A cursor over one header value.
 class ChallengeParser {
 public:
@@ -42,7 +35,7 @@ public:
     skip_separators();
     while (!at_end()) {
       Challenge challenge;
-      challenge.scheme = lower(token());
+      challenge.scheme = lower_ascii(token());
       if (challenge.scheme.empty()) {
         malformed("expected an authentication scheme");
       }
@@ -147,7 +140,7 @@ private:
       return;
     }
     for (;;) {
-      const std::string name = lower(token());
+      const std::string name = lower_ascii(token());
       skip_spaces();
       ++pos_; // '=' (param_ahead checked it)
       skip_spaces();

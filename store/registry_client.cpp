@@ -21,14 +21,14 @@ bool is_decimal_octet(std::string_view text) {
   return std::stoi(std::string(text)) <= 255;
 }
 
-std::string lower(std::string_view text) {
+} // namespace
+
+std::string lower_ascii(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
-
-} // namespace
 
 bool is_loopback(std::string_view domain) {
   std::string_view host = domain;
@@ -109,7 +109,7 @@ std::string error_text(const Response& response) {
         part = e.at("message").get<std::string>();
       }
       if (part.empty() && e.contains("code") && e.at("code").is_string()) {
-        part = lower(e.at("code").get<std::string>());
+        part = lower_ascii(e.at("code").get<std::string>());
       }
       if (!part.empty()) {
         text += (text.empty() ? "" : ": ") + part;
@@ -135,7 +135,7 @@ std::string denied_text(const Response& response) {
     const auto doc = nlohmann::json::parse(response.body);
     const auto& first = doc.at("errors").at(0);
     if (first.contains("code") && first.at("code").is_string()) {
-      code = lower(first.at("code").get<std::string>());
+      code = lower_ascii(first.at("code").get<std::string>());
     }
   } catch (const std::exception&) {
     code.clear(); // not distribution's error document

@@ -75,13 +75,6 @@ struct Exchange {
   bool sent_corrupt = false;
 };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
     text.remove_prefix(1);
@@ -107,7 +100,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     return n;
   }
   if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-    ex->response.headers[lower(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
+    ex->response.headers[lower_ascii(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
   }
   return n;
 }

@@ -24,6 +24,9 @@ namespace strata::store::registry_detail {
 inline constexpr std::size_t k_max_document = 4UL * 1024 * 1024;
 inline constexpr int k_tries = 3;
 
+// `text` with ASCII letters in lower case (header names, challenge schemes, error codes).
+[[nodiscard]] std::string lower_ascii(std::string_view text);
+
 // Whether `domain` (host with an optional port) is a loopback address or `localhost`.
 [[nodiscard]] bool is_loopback(std::string_view domain);
 
