@@ -4,12 +4,16 @@
 // (one PUT with `?digest=`, or PATCHed chunks then the PUT; the stored blob verified as it is
 // sent) — then the manifest's exact stored bytes under the tag.
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "store/blob_sources.hpp"
 #include "store/parallel_each.hpp"
@@ -61,12 +65,31 @@ std::string with_query(std::string url, std::string_view query) {
   return url;
 }
 
+// Feeds `size` bytes of `fd` at `offset` to `hash`; false if the file is shorter.
+bool hash_range(int fd, std::uint64_t offset, std::uint64_t size, Sha256& hash) {
+  constexpr std::size_t k_hash_buffer = 1UL << 20;
+  const auto buffer = std::make_unique_for_overwrite<char[]>(k_hash_buffer);
+  while (size > 0) {
+    const std::size_t want = std::min<std::uint64_t>(size, k_hash_buffer);
+    const ssize_t got = ::pread(fd, buffer.get(), want, static_cast<off_t>(offset));
+    if (got <= 0) {
+      return false;
+    }
+    hash.update(std::string_view(buffer.get(), static_cast<std::size_t>(got)));
+    offset += static_cast<std::uint64_t>(got);
+    size -= static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
 // PATCH each chunk (Content-Range "<first>-<last>"), following the newest Location; then PUT
-// ?digest= with no body. The bytes sent are hashed as a whole and the upload is cancelled
-// (DELETE) before the closing PUT if they are not the stored blob.
+// ?digest= with no body. Each chunk is hashed from the stored file before it is sent (once,
+// whatever resends authentication needs), and the upload is cancelled (DELETE) before the
+// closing PUT if the whole is not the stored blob.
 Response upload_chunked(Session& session, UploadSession upload, int fd, const Descriptor& blob,
                         std::uint64_t chunk, const std::string& what) {
   Sha256 sent;
+  bool short_file = false;
   for (std::uint64_t offset = 0; offset < blob.size; offset += chunk) {
     Request patch;
     patch.method = "PATCH";
@@ -77,14 +100,14 @@ Response upload_chunked(Session& session, UploadSession upload, int fd, const De
     patch.body_fd = fd;
     patch.body_offset = offset;
     patch.body_size = size;
-    patch.running_hash = &sent;
+    short_file = short_file || !hash_range(fd, offset, size, sent);
     Response response = session.perform(patch);
     if (response.status != 202) {
       return response;
     }
     upload.location = next_location(patch.url, response, what, blob);
   }
-  if (sent.finish() != blob.digest) {
+  if (short_file || sent.finish() != blob.digest) {
     Request cancel;
     cancel.method = "DELETE";
     cancel.url = upload.location;
@@ -174,10 +197,19 @@ std::string upload_blob(ImageStore& store, Session& session, const Descriptor& b
     session.also_pull(mount_from);
   }
   bool mounted = false;
-  const Response response = with_retries("push " + what, [&] {
+  const auto attempt = [&] {
     mounted = false;
     return upload_once(store, session, blob, mount_from, what, mounted);
-  });
+  };
+  Response response = with_retries("push " + what, attempt);
+  if (!response.ok() && !mount_from.empty()) {
+    // A mount the registry refused (no pull right on the source, a source gone): docker logs it
+    // and uploads the bytes.
+    log::debug("push {}: mounting blob {} from {} failed ({}); uploading it", what,
+               blob.digest.str(), mount_from, error_text(response));
+    mount_from.clear();
+    response = with_retries("push " + what, attempt);
+  }
   if (!response.ok()) {
     fail(fmt::format("push {}: blob {}", what, blob.digest.str()), response);
   }

@@ -128,6 +128,7 @@ import hashlib, http.server, json, sys, threading
 lock = threading.Lock()
 uploads = {}      # session id -> bytearray
 current = {}      # session id -> the only path accepted next
+needs_token = set()  # sessions whose PATCHes need "Bearer t1" (a 401 first)
 log = open(sys.argv[2], "a", buffering=1)
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
@@ -139,21 +140,34 @@ class H(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         return self.rfile.read(n)
     def do_GET(self):
+        if self.path.startswith("/token"):
+            body = b'{"token": "t1", "expires_in": 300}'
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body))); self.end_headers()
+            return self.wfile.write(body)
         self.reply(200 if self.path == "/v2/" else 404)
     def do_HEAD(self):
         self.reply(404)
     def do_POST(self):
         log.write("POST %s\n" % self.path)
+        if "mount=" in self.path and "/refuse/" in self.path:
+            body = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+            self.send_response(403); self.send_header("Content-Length", str(len(body))); self.end_headers()
+            return self.wfile.write(body)
         if "mount=" in self.path:
             return self.reply(201, [("Location", "/v2/x/blobs/mounted")])
         with lock:
             sid = str(len(uploads) + 1); uploads[sid] = bytearray()
             current[sid] = "/upload/%s/0" % sid
+            if "/auth401/" in self.path: needs_token.add(sid)
         self.reply(202, [("Location", current[sid]), ("OCI-Chunk-Min-Length", "200000")])
     def do_PATCH(self):
         path = self.path.split("?")[0]; sid = path.split("/")[2]; data = self.body()
         log.write("PATCH %s %s %d\n" % (path, self.headers.get("Content-Range"), len(data)))
         if current.get(sid) != path: return self.reply(404)
+        if sid in needs_token and self.headers.get("Authorization") != "Bearer t1":
+            realm = 'Bearer realm="http://%s:%d/token",service="fake"' % self.server.server_address
+            return self.reply(401, [("WWW-Authenticate", realm)])
         first, last = map(int, self.headers["Content-Range"].split("-"))
         if first != len(uploads[sid]) or last - first + 1 != len(data): return self.reply(416)
         uploads[sid] += data
@@ -192,6 +206,32 @@ check "every PATCH at the newest Location" -- \
 check "the closing PUT at the newest Location with the digest" -- \
   grep -q "^PUT /upload/1/$layer_size digest=sha256%3A$layer_hex 0$" "$work/fake.requests"
 check "the manifest last" -- test "$(tail -n 1 "$work/fake.requests")" = "PUT manifest"
+
+# A token demanded in the middle of a chunked upload: the refused chunk is sent again with the
+# token and counted once.
+: >"$work/fake.requests"
+rm -rf "$STRATA_ROOT/cache/sources"
+"$STRATA" tag busybox:latest "$fake/auth401/busybox:1"
+expect 0 "a chunked push that must authenticate half-way" -- \
+  env STRATA_PUSH_CHUNK_SIZE=64KiB "$STRATA" push "$fake/auth401/busybox:1"
+contains "${layer_hex:0:12}: Pushed" "uploaded after the 401"
+check "the refused chunk was sent twice, the rest once" -- \
+  test "$(grep -c "^PATCH " "$work/fake.requests")" -eq "$((want + 1))"
+check "the closing PUT has the whole blob" -- \
+  grep -q "^PUT /upload/[0-9]*/$layer_size digest=sha256%3A$layer_hex 0$" "$work/fake.requests"
+
+# A mount the registry refuses (403, no pull right on the source): the bytes are uploaded.
+: >"$work/fake.requests"
+refused="$work/refused"
+cp -a "$STRATA_ROOT" "$refused"
+rm -rf "$refused/cache/sources"; mkdir -p "$refused/cache/sources"
+printf '%s\n' "$fake/private/busybox" >"$refused/cache/sources/$layer_hex"
+env STRATA_ROOT="$refused" "$STRATA" tag busybox:latest "$fake/refuse/busybox:1" >/dev/null
+expect 0 "push where the mount is refused" -- env STRATA_ROOT="$refused" "$STRATA" push "$fake/refuse/busybox:1"
+contains "${layer_hex:0:12}: Pushed" "uploaded instead"
+check "the mount was asked first" -- \
+  grep -q "^POST /v2/refuse/busybox/blobs/uploads/?mount=sha256%3A$layer_hex&from=private/busybox$" "$work/fake.requests"
+check "then a plain upload" -- grep -q "^POST /v2/refuse/busybox/blobs/uploads/$" "$work/fake.requests"
 
 # A POST with ?mount= answered 201: nothing uploaded.
 : >"$work/fake.requests"
