@@ -55,6 +55,7 @@ struct CacheSpec {
   Type type = Type::registry;
   std::string location; // the reference, or the directory
   Mode mode = Mode::min;
+  bool ignore_error = false; // `ignore-error=true`: a failed export is a warning, not a failure
 };
 
 struct BuildOptions {

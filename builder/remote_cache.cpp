@@ -52,7 +52,10 @@ store::Digest digest_field(const json& object, const char* name) {
   return store::Digest::parse(field(object, name, json::value_t::string).get<std::string>());
 }
 
-ImportedCache::Layer layer_of(const json& l, const store::Artifact& artifact) {
+// The blobs the artifact's manifest names, as "digest size" (looked up once per record layer).
+using NamedBlobs = std::set<std::pair<store::Digest, std::uint64_t>>;
+
+ImportedCache::Layer layer_of(const json& l, const NamedBlobs& named_blobs) {
   if (!l.is_object()) {
     bad("a layer is not an object");
   }
@@ -63,10 +66,7 @@ ImportedCache::Layer layer_of(const json& l, const store::Artifact& artifact) {
   if (!store::media_type::is_layer(layer.blob.media_type)) {
     bad("a layer of an unknown media type");
   }
-  const bool named = std::any_of(artifact.layers.begin(), artifact.layers.end(), [&](const auto& d) {
-    return d.digest == layer.blob.digest && d.size == layer.blob.size;
-  });
-  if (!named) {
+  if (!named_blobs.contains({layer.blob.digest, layer.blob.size})) {
     bad(fmt::format("layer {} is not in the manifest", layer.blob.digest.str()));
   }
   return layer;
@@ -100,6 +100,10 @@ std::map<store::Digest, ImportedCache::Record> parse_records(const store::Artifa
   if (records.size() > k_max_records) {
     bad("too many records");
   }
+  NamedBlobs named_blobs;
+  for (const store::Descriptor& d : artifact.layers) {
+    named_blobs.emplace(d.digest, d.size);
+  }
   std::map<store::Digest, ImportedCache::Record> out;
   for (const json& r : records) {
     if (!r.is_object()) {
@@ -111,7 +115,7 @@ std::map<store::Digest, ImportedCache::Record> parse_records(const store::Artifa
       bad("a record with too many layers");
     }
     for (const json& l : layers) {
-      record.layers.push_back(layer_of(l, artifact));
+      record.layers.push_back(layer_of(l, named_blobs));
     }
     check_diff_ids(record.config, record.layers);
     out.emplace(digest_field(r, "key"), std::move(record));
@@ -237,7 +241,10 @@ void export_caches(const std::vector<CacheSpec>& specs, store::ImageStore& image
     } catch (Error& e) {
       progress.error(vertex, e.message());
       e.add_context("export cache to " + describe(spec));
-      throw;
+      if (!spec.ignore_error) {
+        throw;
+      }
+      log::warn("{} (ignored: ignore-error=true)", e.what());
     }
   }
 }

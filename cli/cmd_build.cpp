@@ -240,8 +240,10 @@ builder::CacheSpec parse_cache_spec(const std::string& text, bool to) {
       spec.location = value;
     } else if (key == "mode" && to && (value == "min" || value == "max")) {
       spec.mode = value == "max" ? builder::CacheSpec::Mode::max : builder::CacheSpec::Mode::min;
-    } else if (key != "ignore-error" && key != "compression" && key != "oci-mediatypes" &&
-               key != "image-manifest" && key != "tag") {
+    } else if (key == "ignore-error" && (value == "true" || value == "false")) {
+      spec.ignore_error = value == "true";
+    } else if (key != "compression" && key != "oci-mediatypes" && key != "image-manifest" &&
+               key != "tag") {
       throw Error(ErrorKind::usage, fmt::format("{} {}: unsupported attribute \"{}\"", flag, text, field));
     }
   }

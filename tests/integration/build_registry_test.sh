@@ -249,4 +249,15 @@ expect 0 "D's store is consistent" -- D system check
 # usage errors
 expect 2 "--cache-to of an unknown type" -- A build --cache-to type=s3,ref=x "$ctx_a"
 expect 2 "--cache-to type=local without dest" -- A build --cache-to type=local "$ctx_a"
+expect 2 "--cache-to with a bad ignore-error" -- A build --cache-to "type=registry,ref=$reg/c:1,ignore-error=yes" "$ctx_a"
+contains "ignore-error=yes" "the attribute named"
+
+# An export that fails (nothing listens): the build fails, unless ignore-error=true.
+dead="127.0.0.1:$(free_port)"
+expect 1 "a cache export to nowhere fails the build" -- \
+  A build --progress plain --cache-to "type=registry,ref=$dead/cache:x" "$ctx_a"
+contains "export cache to" "the export named"
+expect 0 "ignore-error=true makes it a warning" -- \
+  A build --progress plain --cache-to "type=registry,ref=$dead/cache:x,ignore-error=true" "$ctx_a"
+contains "ignore-error=true" "the warning says why the build goes on"
 finish
