@@ -1,5 +1,8 @@
 // `strata pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] [-q] NAME[:TAG|@DIGEST]`: an
-// image from a registry (store/registry_client.hpp), with docker's output.
+// image from a registry (store/registry_client.hpp), with docker's output: status lines in a
+// pipe, rows redrawn with progress bars on a terminal (pull_display.hpp).
+
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -8,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "cli/pull_display.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "store/registry_client.hpp"
@@ -49,7 +53,14 @@ int run_pull(const GlobalOptions& global, const PullOptions& options) {
     if (!options.platform.empty()) {
       registry.platform = parse_platform(options.platform);
     }
-    if (!options.quiet) {
+    auto display = std::make_shared<PullDisplay>(stdout);
+    if (!options.quiet && ::isatty(STDOUT_FILENO) == 1) {
+      registry.progress = [display](std::string_view line) { display->line(line); };
+      registry.transfer_progress = [display](const store::Digest& blob, std::uint64_t done,
+                                             std::uint64_t total) {
+        display->bytes(blob, done, total);
+      };
+    } else if (!options.quiet) {
       registry.progress = [](std::string_view line) {
         fmt::print("{}\n", line);
         std::fflush(stdout);

@@ -65,6 +65,10 @@ struct RegistryOptions {
   Platform platform{"linux", "amd64", ""};
   // Progress lines, in docker's words ("abc123: Pull complete"); called from one thread at a time.
   std::function<void(std::string_view line)> progress;
+  // Bytes of a blob received so far, for a progress display: called from the download threads
+  // (several at once, and often — the callee throttles its drawing).
+  std::function<void(const Digest& blob, std::uint64_t done, std::uint64_t total)>
+      transfer_progress;
   // Blobs downloaded at once (docker's max-concurrent-downloads is 3).
   unsigned parallel_downloads = 3;
   // Blobs uploaded at once (docker's max-concurrent-uploads is 5).

@@ -164,6 +164,9 @@ PutResult download_blob(ImageStore& store, Session& session, const Descriptor& b
                               what, blob.digest.str(), blob.size));
     }
     writer->write(bytes);
+    if (session.options().transfer_progress) {
+      session.options().transfer_progress(blob.digest, writer->size(), blob.size);
+    }
   };
   const Response response = session.send("pull " + what, request);
   if (!response.ok()) {

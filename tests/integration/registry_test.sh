@@ -63,6 +63,7 @@ expect 0 "pull" -- env STRATA_ROOT="$second" "$STRATA" pull "$reg/strata/busybox
 contains "1: Pulling from strata/busybox" "docker's first line"
 contains "Digest: $digest" "the digest"
 contains "Status: Downloaded newer image for $reg/strata/busybox:1" "docker's status"
+check "no escape sequences in a pipe" -- test -z "$(grep -l "$(printf '\033')" "$work/out")"
 expect 0 "pulled image listed" -- env STRATA_ROOT="$second" "$STRATA" images -q --no-trunc
 contains "$id" "same image ID after push and pull"
 expect 0 "run the pulled image" -- env STRATA_ROOT="$second" "$STRATA" run --rm "$reg/strata/busybox:1" echo pulled-ok
@@ -73,6 +74,19 @@ contains ": Already exists" "layers not downloaded twice"
 expect 0 "pull by digest" -- env STRATA_ROOT="$second" "$STRATA" pull "$reg/strata/busybox@$digest"
 contains "$reg/strata/busybox@$digest" "the digest reference"
 expect 0 "system check after pulls" -- env STRATA_ROOT="$second" "$STRATA" system check
+
+# On a terminal: one row per layer, redrawn in place with docker's progress bar; the config has
+# no row. In a pipe (above): status lines only, no escape sequences.
+if command -v script >/dev/null; then
+  tty_store="$work/tty"
+  expect 0 "pull on a terminal (script)" -- \
+    env STRATA_ROOT="$tty_store" script -qec "$STRATA pull $reg/strata/busybox:1" /dev/null
+  contains "Downloading [" "a progress bar"
+  contains "$(printf '\033[1A')" "rows redrawn in place"
+  contains "Pull complete" "the final status"
+  check "the config has no row" -- test -z "$(grep -a "${id:7:12}: Downloading" "$work/out")"
+  contains "Status: Downloaded newer image for $reg/strata/busybox:1" "docker's status line"
+fi
 
 # Images skopeo pushed: OCI as is, and converted to Docker's schema 2.
 expect 0 "skopeo copy to the registry (OCI)" -- skopeo copy --dest-tls-verify=false \
