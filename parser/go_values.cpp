@@ -85,7 +85,7 @@ std::optional<std::uint64_t> unit_nanos(std::string_view unit) {
 }
 
 [[noreturn]] void invalid_duration(std::string_view orig) {
-  throw ValueError{fmt::format(fmt::runtime(messages::k_duration_invalid), quoted(orig))};
+  throw ValueError{fmt::format(fmt::runtime(messages::k_duration_invalid), go_quoted(orig))};
 }
 
 // One `<number><unit>` element of a duration, consumed from `s`.
@@ -116,14 +116,14 @@ std::uint64_t duration_element(std::string_view& s, std::string_view orig) {
     ++i;
   }
   if (i == 0) {
-    throw ValueError{fmt::format(fmt::runtime(messages::k_duration_missing_unit), quoted(orig))};
+    throw ValueError{fmt::format(fmt::runtime(messages::k_duration_missing_unit), go_quoted(orig))};
   }
   const std::string_view unit_text = s.substr(0, i);
   s.remove_prefix(i);
   const auto unit = unit_nanos(unit_text);
   if (!unit) {
-    throw ValueError{fmt::format(fmt::runtime(messages::k_duration_unknown_unit), quoted(unit_text),
-                                 quoted(orig))};
+    throw ValueError{fmt::format(fmt::runtime(messages::k_duration_unknown_unit),
+                                 go_quoted(unit_text), go_quoted(orig))};
   }
   if (*v > k_max_duration / *unit) {
     invalid_duration(orig);
@@ -299,7 +299,9 @@ std::optional<std::int64_t> parse_ram_in_bytes(std::string_view s) {
   return static_cast<std::int64_t>(bytes);
 }
 
-std::string quoted(std::string_view s) { return go_quote(s); }
+std::string go_quoted(std::string_view s) {
+  return go_quote(s);
+}
 
 std::string to_upper_ascii(std::string_view s) {
   std::string out(s);

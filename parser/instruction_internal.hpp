@@ -91,7 +91,7 @@ private:
 // `units.RAMInBytes`.
 [[nodiscard]] std::optional<std::int64_t> parse_ram_in_bytes(std::string_view s);
 // Go's `%q` of a string (a double-quoted Go literal).
-[[nodiscard]] std::string quoted(std::string_view s);
+[[nodiscard]] std::string go_quoted(std::string_view s);
 [[nodiscard]] std::string to_upper_ascii(std::string_view s);
 
 // ---- words ----

@@ -51,7 +51,7 @@ NetworkMode run_network(const Context& ctx, const FlagSet& flags) {
   if (value->value == "host") {
     return NetworkMode::host;
   }
-  ctx.fail(value->position, format_message(messages::k_invalid_network, quoted(value->value)));
+  ctx.fail(value->position, format_message(messages::k_invalid_network, go_quoted(value->value)));
 }
 
 SecurityMode run_security(const Context& ctx, const FlagSet& flags) {
@@ -62,7 +62,7 @@ SecurityMode run_security(const Context& ctx, const FlagSet& flags) {
   if (value->value == "insecure") {
     return SecurityMode::insecure;
   }
-  ctx.fail(value->position, format_message(messages::k_invalid_security, quoted(value->value)));
+  ctx.fail(value->position, format_message(messages::k_invalid_security, go_quoted(value->value)));
 }
 
 // BuildKit's `parseOptInterval`: empty or zero is "not given"; otherwise at least 1ms.
@@ -78,7 +78,7 @@ std::chrono::nanoseconds interval(const Context& ctx, const FlagSet& flags, std:
     ctx.fail(value->position, e.message);
   }
   if (d.count() != 0 && d < std::chrono::milliseconds{1}) {
-    ctx.fail(value->position, format_message(messages::k_interval_too_small, quoted(name)));
+    ctx.fail(value->position, format_message(messages::k_interval_too_small, go_quoted(name)));
   }
   return d;
 }
@@ -94,12 +94,13 @@ int parse_int32(const Context& ctx, const Word& word) {
   const bool syntax_ok =
       !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
   if (!syntax_ok) {
-    ctx.fail(word.position, format_message(messages::k_parse_int, quoted(word.value), "invalid syntax"));
+    ctx.fail(word.position,
+             format_message(messages::k_parse_int, go_quoted(word.value), "invalid syntax"));
   }
   const std::int64_t limit = negative ? std::int64_t{1} << 31 : (std::int64_t{1} << 31) - 1;
   if (!magnitude || static_cast<std::int64_t>(*magnitude) > limit) {
     ctx.fail(word.position,
-             format_message(messages::k_parse_int, quoted(word.value), "value out of range"));
+             format_message(messages::k_parse_int, go_quoted(word.value), "value out of range"));
   }
   const std::int64_t value = negative ? -static_cast<std::int64_t>(*magnitude) : *magnitude;
   return static_cast<int>(value);
@@ -125,7 +126,7 @@ void healthcheck_cmd(const Context& ctx, const Instruction& ins, HealthcheckInst
   const FlagSet flags(ctx, ins.flags, k_specs);
   const std::string type = to_upper_ascii(ctx.node->args[0].value);
   if (type != "CMD") {
-    ctx.fail(ctx.args_position(), format_message(messages::k_healthcheck_type, quoted(type)));
+    ctx.fail(ctx.args_position(), format_message(messages::k_healthcheck_type, go_quoted(type)));
   }
   health.command = command_line(ctx, 1);
   if (health.command.args.empty()) {

@@ -100,7 +100,8 @@ void parse_from(const Context& ctx, Instruction& ins) {
   if (args.size() == 3 && text::to_lower_ascii(args[1].value) == "as") {
     const std::string name = text::to_lower_ascii(args[2].value);
     if (!is_valid_stage_name(name)) {
-      ctx.fail(args[2].position, format_message(messages::k_invalid_stage_name, quoted(args[2].value)));
+      ctx.fail(args[2].position,
+               format_message(messages::k_invalid_stage_name, go_quoted(args[2].value)));
     }
     from.stage_name = Word{name, args[2].position};
   } else if (args.size() != 1) {

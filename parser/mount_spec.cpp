@@ -14,7 +14,7 @@
 namespace strata::parser {
 namespace {
 
-using detail::quoted;
+using detail::go_quoted;
 
 constexpr std::array<std::string_view, 19> k_mount_keys{
     "type", "from", "source", "target", "readonly",    "id", "sharing", "required",  "size", "mode",
@@ -122,8 +122,9 @@ void apply_type(MountState& st, const std::string& value) {
   const std::string lower = text::to_lower_ascii(value);
   const auto* it = std::find(k_mount_types.begin(), k_mount_types.end(), lower);
   if (it == k_mount_types.end()) {
-    mount_error(detail::with_suggestion(detail::format_message(messages::k_mount_type, quoted(value)),
-                                        detail::suggest(value, k_mount_types, true)));
+    mount_error(
+        detail::with_suggestion(detail::format_message(messages::k_mount_type, go_quoted(value)),
+                                detail::suggest(value, k_mount_types, true)));
   }
   st.spec.type = static_cast<MountType>(it - k_mount_types.begin());
 }
@@ -132,8 +133,9 @@ void apply_sharing(MountState& st, const std::string& value) {
   const std::string lower = text::to_lower_ascii(value);
   const auto* it = std::find(k_sharing_modes.begin(), k_sharing_modes.end(), lower);
   if (it == k_sharing_modes.end()) {
-    mount_error(detail::with_suggestion(detail::format_message(messages::k_mount_sharing, quoted(value)),
-                                        detail::suggest(value, k_sharing_modes, true)));
+    mount_error(
+        detail::with_suggestion(detail::format_message(messages::k_mount_sharing, go_quoted(value)),
+                                detail::suggest(value, k_sharing_modes, true)));
   }
   st.spec.sharing = static_cast<MountSharing>(it - k_sharing_modes.begin());
 }
@@ -245,7 +247,7 @@ void finish(MountState& st) {
   }
   const bool file_info_allowed =
       m.type == MountType::secret || m.type == MountType::ssh || m.type == MountType::cache;
-  const std::string type = quoted(to_string(m.type));
+  const std::string type = go_quoted(to_string(m.type));
   for (const std::string_view key : {"mode", "uid", "gid"}) {
     const bool given = key == "mode"  ? m.mode.has_value()
                        : key == "uid" ? m.uid.has_value()

@@ -22,9 +22,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* k_ref_name = "org.opencontainers.image.ref.name";
-constexpr const char* k_containerd_name = "io.containerd.image.name";
-
 // Every blob named `blobs/sha256/<hex>` must hash to its name, used or not.
 void verify_blob_names(const ArchiveContents& contents) {
   for (const auto& [name, file] : contents.files) {
@@ -85,12 +82,13 @@ void add_tag(PlannedImage& image, const Reference& tag) {
 // The name an index entry gives its image: `io.containerd.image.name`, else a ref.name that is a
 // whole reference ("busybox:latest"; Docker 25 writes only the tag there, which names nothing).
 std::optional<Reference> name_of(const Descriptor& entry) {
-  if (const auto it = entry.annotations.find(k_containerd_name); it != entry.annotations.end()) {
+  if (const auto it = entry.annotations.find(annotation::containerd_name);
+      it != entry.annotations.end()) {
     if (auto ref = Reference::try_parse(it->second); ref && !ref->digest()) {
       return ref;
     }
   }
-  if (const auto it = entry.annotations.find(k_ref_name); it != entry.annotations.end()) {
+  if (const auto it = entry.annotations.find(annotation::ref_name); it != entry.annotations.end()) {
     const std::string& text = it->second;
     if (text.find_first_of(":/") != std::string::npos) {
       if (auto ref = Reference::try_parse(text); ref && !ref->digest()) {

@@ -1,4 +1,5 @@
 #include "store/archive_save.hpp"
+#include "store/media_types.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,8 +23,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::size_t k_save_chunk = 1UL << 20;
-constexpr const char* k_ref_name = "org.opencontainers.image.ref.name";
-constexpr const char* k_containerd_name = "io.containerd.image.name";
 
 // Adds `tags` to the entry for `image`, creating it; keeps first-seen order.
 void merge(std::vector<SaveImage>& out, const ImageRecord& image, std::vector<Reference> tags) {
@@ -130,8 +129,8 @@ Descriptor index_entry(const ImageDetail& image, const std::optional<Reference>&
     d.platform = Platform{image.config.os, image.config.architecture, {}};
   }
   if (tag) {
-    d.annotations[k_containerd_name] = tag->str();
-    d.annotations[k_ref_name] = *tag->tag(); // Docker 25 writes the tag alone here
+    d.annotations[annotation::containerd_name] = tag->str();
+    d.annotations[annotation::ref_name] = *tag->tag(); // Docker 25 writes the tag alone here
   }
   return d;
 }

@@ -13,12 +13,10 @@
 namespace strata::store {
 namespace {
 
-constexpr const char* k_ref_name = "org.opencontainers.image.ref.name";
-constexpr const char* k_containerd_name = "io.containerd.image.name";
 constexpr std::size_t k_max_index = 64UL << 20;
 
 std::optional<Reference> name_of(const Descriptor& entry) {
-  for (const char* key : {k_containerd_name, k_ref_name}) {
+  for (const char* key : {annotation::containerd_name, annotation::ref_name}) {
     if (const auto it = entry.annotations.find(key); it != entry.annotations.end()) {
       if (auto ref = Reference::try_parse(it->second); ref && ref->tag() && !ref->digest()) {
         return ref;
@@ -31,8 +29,8 @@ std::optional<Reference> name_of(const Descriptor& entry) {
 Descriptor entry_for(const Descriptor& manifest, const std::optional<Reference>& name) {
   Descriptor entry{manifest.media_type, manifest.digest, manifest.size, {}, std::nullopt};
   if (name) {
-    entry.annotations[k_ref_name] = name->familiar();
-    entry.annotations[k_containerd_name] = name->str();
+    entry.annotations[annotation::ref_name] = name->familiar();
+    entry.annotations[annotation::containerd_name] = name->str();
   }
   return entry;
 }

@@ -45,3 +45,11 @@ inline constexpr std::string_view docker_layer_foreign =
 }
 
 } // namespace strata::store::media_type
+
+namespace strata::store::annotation {
+
+// The OCI layout's tag annotation, and containerd's (docker's) full image name.
+inline constexpr const char* ref_name = "org.opencontainers.image.ref.name";
+inline constexpr const char* containerd_name = "io.containerd.image.name";
+
+} // namespace strata::store::annotation

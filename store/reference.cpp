@@ -178,7 +178,7 @@ bool is_digest_syntax(std::string_view text) noexcept {
     }
   }
   return !expect_letter && encoded.size() >= 32 &&
-         std::all_of(encoded.begin(), encoded.end(), is_hex);
+         std::all_of(encoded.begin(), encoded.end(), [](char c) { return is_hex(c); });
 }
 
 // identifier := [a-f0-9]{64}, an image ID without its "sha256:".

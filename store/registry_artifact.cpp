@@ -26,7 +26,6 @@ namespace {
 using nlohmann::json;
 using namespace registry_detail;
 
-constexpr const char* k_ref_name = "org.opencontainers.image.ref.name";
 constexpr std::size_t k_max_layers = 100000;
 constexpr std::uint64_t k_max_blob = 1ULL << 40;
 
@@ -184,7 +183,7 @@ public:
 private:
   Descriptor pick(const Index& index) const {
     for (const Descriptor& d : index.manifests) {
-      const auto name = d.annotations.find(k_ref_name);
+      const auto name = d.annotations.find(annotation::ref_name);
       if (tag_.empty() ? index.manifests.size() == 1
                        : name != d.annotations.end() && name->second == tag_) {
         return d;
@@ -231,11 +230,14 @@ Digest write_artifact_layout(const ImageStore& store, const Artifact& artifact,
   const PutResult stored = out.put_bytes(manifest);
   Index index = Index::parse(read_file(dir + "/index.json", k_max_document), dir);
   std::erase_if(index.manifests, [&](const Descriptor& d) {
-    const auto name = d.annotations.find(k_ref_name);
+    const auto name = d.annotations.find(annotation::ref_name);
     return name != d.annotations.end() && name->second == tag;
   });
-  index.manifests.push_back(Descriptor{std::string(media_type::oci_manifest), stored.digest,
-                                       stored.size, {{k_ref_name, tag}}, std::nullopt});
+  index.manifests.push_back(Descriptor{std::string(media_type::oci_manifest),
+                                       stored.digest,
+                                       stored.size,
+                                       {{annotation::ref_name, tag}},
+                                       std::nullopt});
   write_file_atomically(dir + "/index.json", index.serialize(), 0644);
   return stored.digest;
 }
