@@ -17,7 +17,9 @@
 // is trusted"), because a realm on plain http would otherwise let anyone on the path read the
 // password. Redirects keep no credentials for another host: they travel in a custom
 // `Authorization` header, which libcurl (>= 7.58) drops when a redirect leaves the original
-// host and port (CURLOPT_UNRESTRICTED_AUTH is never set).
+// host and port (CURLOPT_UNRESTRICTED_AUTH is never set). Nor does another origin's challenge
+// get them: a 401 from a redirect's target, or from an upload Location on another host (sent
+// without credentials), is not answered (registry_authenticator.hpp).
 //
 // Failure: `parse_challenges` throws `Error{corrupt}` for a malformed header; `token_url` throws
 // `Error{unsupported}` for a realm it will not send credentials to; `parse_token_response` throws

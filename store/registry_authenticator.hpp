@@ -10,6 +10,11 @@
 // re-authentication per request, so a registry that keeps answering 401 cannot make a loop.
 // If another thread renewed the token while this request was out, its token is reused.
 //
+// Credentials go only to the registry's origin (`registry_base_url(domain)`'s scheme, host and
+// port): a request to another origin is sent without them and its 401 is not answered; a 401
+// whose final response (after redirects) came from another origin is not answered either (its
+// challenge is that host's, not the registry's). Either sets `Response::foreign_origin`.
+//
 // Thread-safety: every member is safe to call from several threads; token requests are made
 // under the mutex, so parallel downloads that hit an expired token fetch one new token, not N.
 // Failure: `AuthError` when the token server refuses the credentials or its answer is unusable;
@@ -45,6 +50,7 @@ private:
   [[nodiscard]] const std::optional<Credentials>& credentials();
 
   std::string domain_;
+  std::string origin_; // url_origin of the registry's base URL
   const RegistryOptions& options_;
   std::mutex mutex_;
   std::vector<std::string> scopes_;

@@ -1,5 +1,5 @@
 // The registry client's vocabulary (registry_http.hpp): which scheme and host a reference's
-// registry is reached at, `Location` headers, and the registry's error texts.
+// registry is reached at, URL origins, `Location` headers, and the registry's error texts.
 
 #include "store/registry_http.hpp"
 
@@ -82,6 +82,12 @@ std::string resolve_location(const std::string& base, std::string_view location)
   const std::size_t path_start = base.find('/', scheme_end + 3);
   const std::string origin = base.substr(0, path_start);
   if (location.starts_with("http://") || location.starts_with("https://")) {
+    if (location.starts_with("http://") && base.starts_with("https://")) {
+      throw Error(ErrorKind::io,
+                  fmt::format("the registry at {} answered with a Location on plain http ({}): "
+                              "refused, a downgrade from https",
+                              origin, std::string(location.substr(0, 200))));
+    }
     return std::string(location);
   }
   if (location.find("://") != std::string_view::npos) {
@@ -97,6 +103,50 @@ std::string resolve_location(const std::string& base, std::string_view location)
   dir = dir.substr(0, dir.find('?'));
   dir = dir.substr(0, dir.rfind('/') + 1);
   return origin + dir + std::string(location);
+}
+
+std::string url_origin(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return {};
+  }
+  const std::string scheme = lower_ascii(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") {
+    return {};
+  }
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return {};
+    }
+    host = authority.substr(0, close + 1);
+    const std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) {
+      return {};
+    }
+    port = rest.empty() ? rest : rest.substr(1);
+  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) {
+    return {};
+  }
+  unsigned long number = scheme == "https" ? 443 : 80;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+      return {};
+    }
+    number = std::stoul(std::string(port));
+  }
+  return fmt::format("{}://{}:{}", scheme, lower_ascii(host), number);
 }
 
 std::string error_text(const Response& response) {
@@ -155,7 +205,11 @@ std::string denied_text(const Response& response) {
 void fail(std::string_view what, const Response& response) {
   if (response.status == 401 || response.status == 403) {
     std::string message = fmt::format("{}: {}", what, denied_text(response));
-    if (!response.login_hint.empty()) {
+    if (!response.foreign_origin.empty()) {
+      message += fmt::format(" (from {}, not the registry: the registry's credentials are "
+                             "never sent there)",
+                             response.foreign_origin);
+    } else if (!response.login_hint.empty()) {
       message += fmt::format(" (no credentials for {0}: log in with 'strata login {0}')",
                              response.login_hint);
     }

@@ -56,6 +56,11 @@ public:
     api_.easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &code);
     return code;
   }
+  [[nodiscard]] std::string effective_url() const {
+    const char* url = nullptr;
+    api_.easy_getinfo(handle_, CURLINFO_EFFECTIVE_URL, &url);
+    return url != nullptr ? url : "";
+  }
   [[nodiscard]] const char* strerror(CURLcode code) const { return api_.easy_strerror(code); }
 
 private:
@@ -261,6 +266,7 @@ Response perform(const Request& request) {
                                      error[0] != '\0' ? error.data() : curl.strerror(code)));
   }
   ex.response.status = curl.status();
+  ex.response.effective_url = curl.effective_url();
   return std::move(ex.response);
 }
 

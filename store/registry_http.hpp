@@ -43,18 +43,31 @@ struct Endpoint {
 
 // Resolves a `Location` header against the URL of the request that returned it: absolute
 // (http/https only; anything else throws `Error{corrupt}`), scheme-relative, host-relative or
-// path-relative.
+// path-relative. An `http://` Location answering an `https://` request is a downgrade: it throws
+// `Error{io}`.
 [[nodiscard]] std::string resolve_location(const std::string& base, std::string_view location);
+
+// The origin of an absolute http(s) URL, "<scheme>://<host>:<port>": scheme and host in lower
+// case, the default port (80, 443) made explicit, user info dropped; empty for anything else.
+// Credentials go only to URLs of the registry's origin (`Session`).
+[[nodiscard]] std::string url_origin(std::string_view url);
 
 struct Response {
   long status = 0;
   // Headers of the final response (after redirects), names in lower case.
   std::map<std::string, std::string> headers;
+  // The URL of the final response (after redirects; CURLINFO_EFFECTIVE_URL).
+  std::string effective_url;
   // The body of a non-2xx response (up to 64 KiB), or of a 2xx one when the request has no sink.
   std::string body;
   // Set by `Session` on a 401 or 403 when it had no credentials for the registry: the registry's
   // domain, named by `fail` in a hint to log in.
   std::string login_hint;
+  // Set by `Session` on a 401 or 403 that came from another origin than the registry's (a
+  // redirect target, an upload Location on another host): that origin. Such a denial is not the
+  // registry's: it is not answered with the registry's credentials, and `fail` says where it
+  // came from.
+  std::string foreign_origin;
   [[nodiscard]] std::string header(const std::string& lower_name) const;
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
   [[nodiscard]] bool retryable() const noexcept { return status == 429 || status >= 500; }
@@ -111,7 +124,8 @@ public:
 // Throws for a failed response: `what` (e.g. "pull 127.0.0.1:5000/x:1"), the status and
 // `error_text`. 404 is `not_found`; 401/403 are `io` in docker's words ("unauthorized:
 // authentication required", the registry's error code and message), with a hint to log in when
-// the response's `login_hint` names the registry.
+// the response's `login_hint` names the registry, or the origin that refused when it was not the
+// registry (`foreign_origin`).
 [[noreturn]] void fail(std::string_view what, const Response& response);
 
 // What a session asks the registry for, as a token scope's actions: `pull`, or `pull,push`.
@@ -129,8 +143,11 @@ public:
 // One repository's conversation with its registry (registry_session.cpp): the endpoint, the
 // credentials for its host, and the tokens the registry's auth server issued. Every request of a
 // pull or push goes through `send`, which adds the `Authorization` header and answers a 401 by
-// authenticating as its `WWW-Authenticate` challenge asks, then sending once more. Safe to use
-// from several threads at once (parallel downloads).
+// authenticating as its `WWW-Authenticate` challenge asks, then sending once more. Credentials
+// go only to the registry's origin (scheme, host and port of the endpoint): a request to another
+// one (an upload Location elsewhere) is sent without them, and a 401 from another origin (that
+// one, or a redirect's target) is a plain failure whose challenge is ignored. Safe to use from
+// several threads at once (parallel downloads).
 class Session {
 public:
   Session(const Reference& reference, Access access, const RegistryOptions& options);

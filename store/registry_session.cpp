@@ -59,7 +59,8 @@ Response send_with(const Request& request, const std::string& authorization) {
 
 Authenticator::Authenticator(std::string domain, std::vector<std::string> scopes,
                              const RegistryOptions& options)
-    : domain_(std::move(domain)), options_(options), scopes_(std::move(scopes)) {}
+    : domain_(std::move(domain)), origin_(url_origin(registry_base_url(domain_))),
+      options_(options), scopes_(std::move(scopes)) {}
 
 void Authenticator::add_scope(std::string scope) {
   const std::lock_guard lock(mutex_);
@@ -116,11 +117,40 @@ std::string Authenticator::renew(const Response& unauthorized, const std::string
 }
 
 Response Authenticator::perform(const Request& request) {
+  if (url_origin(request.url) != origin_) {
+    // Not the registry (an upload Location on another host or scheme): no credentials, and its
+    // challenge is not the registry's.
+    Response response = send_with(request, std::string());
+    if (response.status == 401 || response.status == 403) {
+      response.foreign_origin = url_origin(request.url);
+    }
+    return response;
+  }
+  // Whether a 401/403 came from another origin than the registry's: a redirect's target (a
+  // blob's storage), whose challenge would send the credentials, or a token, to whoever it names.
+  const auto refused_elsewhere = [&](Response& response) {
+    if (response.status != 401 && response.status != 403) {
+      return false;
+    }
+    const std::string final_origin =
+        url_origin(response.effective_url.empty() ? request.url : response.effective_url);
+    if (final_origin == origin_) {
+      return false;
+    }
+    response.foreign_origin = final_origin.empty() ? "another host" : final_origin;
+    return true;
+  };
   const std::string used = current();
   Response response = send_with(request, used);
+  if (refused_elsewhere(response)) {
+    return response;
+  }
   if (response.status == 401) {
     if (const std::string next = renew(response, used); !next.empty()) {
       response = send_with(request, next);
+      if (refused_elsewhere(response)) {
+        return response;
+      }
     }
   }
   if (response.status == 401 || response.status == 403) {

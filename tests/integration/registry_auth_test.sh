@@ -3,7 +3,9 @@
 # token auth against a real registry (Debian's docker-registry with `auth: token`, a Python token
 # server issuing RS256 JWTs), Basic auth (a second docker-registry with htpasswd), token renewal,
 # credentials never following a redirect to another host, skopeo reading what strata pushed with
-# the same credentials, and proxies from the environment. Skips (77) when a tool is missing.
+# the same credentials, credentials only for the registry's own origin (not a redirect target
+# that challenges, not an upload Location on another host), and proxies from the environment.
+# Skips (77) when a tool is missing.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")/registry_auth" && pwd)
 py=/usr/bin/python3
@@ -260,6 +262,25 @@ expect 0 "a blob redirected to another host" -- env STRATA_ROOT="$(fresh k)" "$S
 check "the other host got the request" -- grep -q "^GET /data/sha256:" "$work/side.log"
 check "no credentials followed the redirect" -- sh -c "! grep -qi 'authorization' '$work/side.log'"
 check "the registry itself got the token" -- grep -q "OK tok-.* GET /v2/redirect/x/blobs/" "$work/fake.log"
+
+# A redirect's target answering 401 with its own challenge is not the registry asking: neither
+# the credentials nor a token request go to the realm it names; the pull fails saying so.
+side_port=$(cat "$work/side.port")
+: >"$work/side.log"
+expect 1 "a 401 from a redirect's target is not answered" -- env STRATA_ROOT="$(fresh r)" "$STRATA" pull "$fake/deny/x:1"
+contains "unauthorized: authentication required (from http://localhost:$side_port, not the registry" "where the 401 came from"
+check "the other host got the blob request" -- grep -q "^GET /deny/sha256:" "$work/side.log"
+check "no credentials went to the other host" -- sh -c "! grep -qi 'authorization' '$work/side.log'"
+check "no token was asked of the other host's realm" -- sh -c "! grep -q '^GET /token' '$work/side.log'"
+
+# An upload Location on another host: the bytes go there, the credentials do not.
+: >"$work/side.log"
+: >"$work/fake.log"
+"$STRATA" tag busybox:latest "$fake/offsite/x:1"
+expect 0 "a push whose uploads open on another host" -- "$STRATA" push "$fake/offsite/x:1"
+check "the other host got the uploads" -- grep -q "^PUT /upload/" "$work/side.log"
+check "no credentials went with them" -- sh -c "! grep -qi 'authorization' '$work/side.log'"
+check "the registry itself got the token" -- grep -q "OK tok-.* POST /v2/offsite/x/blobs/uploads/" "$work/fake.log"
 
 # An identity token (config.json's identitytoken): docker's OAuth2 refresh-token grant.
 printf '{"auths":{"%s":{"identitytoken":"rt-carol"}}}' "$fake" >"$DOCKER_CONFIG/config.json"

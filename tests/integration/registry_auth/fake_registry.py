@@ -11,6 +11,11 @@
 #   POST /token an OAuth2 refresh-token grant: identity token "rt-carol" only
 #   redirect/x  blobs redirect to http://localhost:<side>/data/<digest>; the side server logs
 #               the headers it got (no Authorization may arrive there)
+#   deny/x      blobs redirect to http://localhost:<side>/deny/<digest>, where the side server
+#               answers 401 with its own Bearer challenge (realm http://localhost:<side>/token):
+#               the client must not answer it (no credentials, no token request there)
+#   offsite/x   push: uploads open at http://localhost:<side>/upload/<n> (POST answers 202 with
+#               that Location); the side server logs the headers of the PUT
 import base64, gzip, hashlib, http.server, io, json, os, sys, tarfile, threading, time, urllib.parse
 
 port_file, log_file = sys.argv[1:3]
@@ -64,6 +69,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send(401, body, "application/json", [("WWW-Authenticate", value)])
 
     def do_POST(self):
+        if self.path.startswith("/v2/"):
+            return self.registry_post()
         # OAuth2 refresh-token grant (an identity token): only "rt-carol" is valid.
         form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
         if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != ["rt-carol"]:
@@ -130,24 +137,78 @@ class H(http.server.BaseHTTPRequestHandler):
             if repo.startswith("slow"):
                 time.sleep(1.5)
             return self.send(200, manifest, "application/vnd.oci.image.manifest.v1+json")
+        if repo.startswith("offsite") and self.command == "HEAD":
+            return self.send(404)
+        side = f"localhost:{side_port[0]}"
         if repo.startswith("redirect"):
-            return self.send(307, extra=[("Location", f"http://localhost:{side_port[0]}/data/{ref}")])
+            return self.send(307, extra=[("Location", f"http://{side}/data/{ref}")])
+        if repo.startswith("deny"):
+            return self.send(307, extra=[("Location", f"http://{side}/deny/{ref}")])
         self.send(200, blobs[ref])
+
+    def registry_post(self):
+        # POST /v2/<repo>/blobs/uploads/: offsite/x only.
+        url = urllib.parse.urlparse(self.path)
+        repo = "/".join(url.path.split("/")[2:-3])
+        if not self.authorised(repo):
+            return self.challenge(repo)
+        with lock:
+            counter[0] += 1
+            n = counter[0]
+        if repo.startswith("offsite"):
+            return self.send(202, extra=[("Location", f"http://localhost:{side_port[0]}/upload/{n}")])
+        self.send(404)
+
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        url = urllib.parse.urlparse(self.path)
+        parts = url.path.split("/")
+        repo = "/".join(parts[2:-2]) if parts[-2] == "manifests" else "/".join(parts[2:-3])
+        if not self.authorised(repo):
+            return self.challenge(repo)
+        log(f"PUT {self.path}")
+        self.send(201)
 
 class Side(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def do_GET(self):
+    def record(self):
         with lock, open(side_log, "a") as f:
-            f.write(f"GET {self.path}\n")
+            f.write(f"{self.command} {self.path}\n")
             for k, v in self.headers.items():
                 f.write(f"  {k}: {v}\n")
+
+    def do_GET(self):
+        self.record()
+        if self.path.startswith("/deny/"):
+            value = f'Bearer realm="http://localhost:{side_port[0]}/token",service="side"'
+            body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
+        if self.path.startswith("/token"):
+            body = b'{"token":"side-token"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
         body = blobs.get(self.path.split("/")[-1], b"")
         self.send_response(200 if body else 404)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_PUT(self):
+        self.record()
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_PATCH = do_PUT
 
 def publish(path, port):
     open(path + ".tmp", "w").write(str(port))

@@ -47,6 +47,45 @@ TEST(Registry, Locations) {
   EXPECT_THROW(std::ignore = resolve_location(base, ""), Error);
 }
 
+TEST(Registry, LocationsNeverDowngradeToHttp) {
+  const std::string base = "https://registry.example/v2/x/blobs/uploads/";
+  EXPECT_EQ(resolve_location(base, "https://cdn.example/up/1"), "https://cdn.example/up/1");
+  EXPECT_EQ(resolve_location(base, "//cdn.example/up/1"), "https://cdn.example/up/1");
+  try {
+    std::ignore = resolve_location(base, "http://registry.example/v2/x/blobs/uploads/1");
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("downgrade from https"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(std::ignore = resolve_location(base, "HTTP://registry.example/up"), Error);
+  // An http registry may send the client to https.
+  EXPECT_EQ(resolve_location("http://127.0.0.1:5000/v2/x/blobs/uploads/", "https://h/u"),
+            "https://h/u");
+}
+
+TEST(Registry, UrlOrigins) {
+  EXPECT_EQ(url_origin("http://127.0.0.1:5000/v2/x"), "http://127.0.0.1:5000");
+  EXPECT_EQ(url_origin("https://Registry.Example/v2/"), "https://registry.example:443");
+  EXPECT_EQ(url_origin("https://registry.example:443"), "https://registry.example:443");
+  EXPECT_EQ(url_origin("HTTP://h?x=1"), "http://h:80");
+  EXPECT_EQ(url_origin("http://user:pw@h:81/p"), "http://h:81");
+  EXPECT_EQ(url_origin("http://[::1]:5000/v2/"), "http://[::1]:5000");
+  EXPECT_EQ(url_origin("http://[::1]/v2/"), "http://[::1]:80");
+  EXPECT_EQ(url_origin("http://h:0080/"), "http://h:80");
+  // Same host, another port or scheme: another origin.
+  EXPECT_NE(url_origin("http://127.0.0.1:5000/v2/"), url_origin("http://127.0.0.1:5001/v2/"));
+  EXPECT_NE(url_origin("http://h/v2/"), url_origin("https://h/v2/"));
+  EXPECT_NE(url_origin("http://localhost:5000/"), url_origin("http://127.0.0.1:5000/"));
+  // Not an http(s) URL.
+  EXPECT_EQ(url_origin("ftp://h/x"), "");
+  EXPECT_EQ(url_origin("/v2/x"), "");
+  EXPECT_EQ(url_origin("http:///x"), "");
+  EXPECT_EQ(url_origin("http://h:x/"), "");
+  EXPECT_EQ(url_origin("http://h:123456/"), "");
+  EXPECT_EQ(url_origin("http://[::1/"), "");
+}
+
 TEST(Registry, ErrorTexts) {
   Response r;
   r.status = 404;
@@ -74,6 +113,16 @@ TEST(Registry, ErrorTexts) {
     EXPECT_STREQ(e.what(), "pull x: unauthorized: authentication required (no credentials for "
                            "127.0.0.1:5000: log in with 'strata login 127.0.0.1:5000')");
   }
+  r.foreign_origin = "http://localhost:5001";
+  try {
+    fail("pull x", r);
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "pull x: unauthorized: authentication required (from "
+                           "http://localhost:5001, not the registry: the registry's credentials "
+                           "are never sent there)");
+  }
+  r.foreign_origin.clear();
   r.status = 403;
   r.body = "";
   r.login_hint.clear();
