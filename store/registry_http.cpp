@@ -94,20 +94,21 @@ std::string_view trim(std::string_view text) {
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   const std::size_t n = size * count;
-  const std::string_view line = trim(std::string_view(data, n));
-  if (line.starts_with("HTTP/")) {
-    // A new response (after a redirect, or a 100 Continue): only the last one's headers count.
-    ex->response.headers.clear();
-    const std::size_t space = line.find(' ');
-    ex->response.status = space == std::string_view::npos
-                              ? 0
-                              : std::atol(std::string(line.substr(space + 1, 3)).c_str());
-    return n;
-  }
-  if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-    ex->response.headers[lower_ascii(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
-  }
+  record_header_line(ex->response, std::string_view(data, n));
   return n;
+}
+
+// Headers of which one value is meant: a repeated line replaces the previous one rather than
+// joining it into a list that would mean nothing (a Location "a, b").
+bool is_single_valued_header(std::string_view lower_name) {
+  for (const std::string_view name :
+       {"location", "content-type", "content-length", "content-range", "range",
+        "docker-content-digest", "docker-upload-uuid", "oci-chunk-min-length"}) {
+    if (lower_name == name) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
@@ -188,6 +189,37 @@ std::string env_http_proxy(const std::string& url) {
 std::string Response::header(const std::string& lower_name) const {
   const auto it = headers.find(lower_name);
   return it == headers.end() ? std::string() : it->second;
+}
+
+void record_header_line(Response& response, std::string_view raw) {
+  const std::string_view line = trim(raw);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect, or a 100 Continue): only the last one's headers count.
+    response.headers.clear();
+    const std::size_t space = line.find(' ');
+    response.status = space == std::string_view::npos
+                          ? 0
+                          : std::atol(std::string(line.substr(space + 1, 3)).c_str());
+    return;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return;
+  }
+  const std::string name = lower_ascii(trim(line.substr(0, colon)));
+  const std::string_view value = trim(line.substr(colon + 1));
+  auto [it, inserted] = response.headers.try_emplace(name, value);
+  if (inserted) {
+    return;
+  }
+  if (is_single_valued_header(name) || it->second.empty()) {
+    it->second = std::string(value);
+  } else if (!value.empty()) {
+    // RFC 7230 §3.2.2: several lines of a list-valued header (WWW-Authenticate with a Basic
+    // and a Bearer challenge) are one value, joined with commas.
+    it->second += ", ";
+    it->second += value;
+  }
 }
 
 Response perform(const Request& request) {

@@ -54,7 +54,9 @@ struct Endpoint {
 
 struct Response {
   long status = 0;
-  // Headers of the final response (after redirects), names in lower case.
+  // Headers of the final response (after redirects), names in lower case. A header repeated on
+  // several lines is one value, joined with ", " (RFC 7230 §3.2.2), but for the single-valued
+  // ones the registry client reads (Location, Content-Type, ...), whose last line counts.
   std::map<std::string, std::string> headers;
   // The URL of the final response (after redirects; CURLINFO_EFFECTIVE_URL).
   std::string effective_url;
@@ -72,6 +74,11 @@ struct Response {
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
   [[nodiscard]] bool retryable() const noexcept { return status == 429 || status >= 500; }
 };
+
+// Adds one header line ("Name: value", CR LF allowed) of a response to `response.headers`; a
+// status line ("HTTP/1.1 307 ...") starts a new response (a redirect's, a 100 Continue's) and
+// sets `status`.
+void record_header_line(Response& response, std::string_view line);
 
 struct Request {
   std::string method = "GET"; // GET, HEAD, POST (empty body), PUT, PATCH or DELETE

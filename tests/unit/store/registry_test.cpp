@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "store/reference.hpp"
+#include "store/registry_auth.hpp"
 #include "store/registry_http.hpp"
 
 namespace strata::store::registry_detail {
@@ -84,6 +85,35 @@ TEST(Registry, UrlOrigins) {
   EXPECT_EQ(url_origin("http://h:x/"), "");
   EXPECT_EQ(url_origin("http://h:123456/"), "");
   EXPECT_EQ(url_origin("http://[::1/"), "");
+}
+
+TEST(Registry, RepeatedHeadersAreJoined) {
+  Response r;
+  record_header_line(r, "HTTP/1.1 401 Unauthorized\r\n");
+  record_header_line(r, "WWW-Authenticate: Basic realm=\"r\"\r\n");
+  record_header_line(r, "Www-Authenticate: Bearer realm=\"https://auth.example/token\","
+                        "service=\"reg\"\r\n");
+  record_header_line(r, "Location: /a\r\n");
+  record_header_line(r, "Location: /b\r\n");
+  record_header_line(r, "X-Empty:\r\n");
+  record_header_line(r, "X-Empty: v\r\n");
+  record_header_line(r, "\r\n");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("www-authenticate"),
+            R"(Basic realm="r", Bearer realm="https://auth.example/token",service="reg")");
+  EXPECT_EQ(r.header("location"), "/b"); // single-valued: the last line
+  EXPECT_EQ(r.header("x-empty"), "v");
+  // The joined value is every challenge (the Bearer one is what the session answers).
+  const auto all = parse_challenges(r.header("www-authenticate"));
+  ASSERT_EQ(all.size(), 2U);
+  EXPECT_EQ(all[0].scheme, "basic");
+  EXPECT_EQ(all[1].scheme, "bearer");
+  EXPECT_EQ(all[1].param("realm"), "https://auth.example/token");
+  EXPECT_EQ(all[1].param("service"), "reg");
+  // A redirect's response replaces the headers of the one before.
+  record_header_line(r, "HTTP/1.1 200 OK\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.headers.empty());
 }
 
 TEST(Registry, ErrorTexts) {
