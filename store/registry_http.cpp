@@ -184,6 +184,39 @@ std::string env_http_proxy(const std::string& url) {
   return upper != nullptr ? upper : "";
 }
 
+// The hosts no proxy is used for: the environment's no_proxy (else NO_PROXY; libcurl's order)
+// and, as Go's net/http (docker) does whatever the environment says, loopback — `localhost`,
+// 127.0.0.1, ::1 and the request's own host when it is loopback (127.0.0.2). Setting
+// CURLOPT_NOPROXY replaces libcurl's reading of the environment, hence the merge.
+std::string no_proxy_hosts(const std::string& url) {
+  const char* env = std::getenv("no_proxy");
+  if (env == nullptr || *env == '\0') {
+    env = std::getenv("NO_PROXY");
+  }
+  std::string list = env != nullptr ? env : "";
+  if (trim(list) == "*") {
+    return "*"; // libcurl's "no proxy at all" is the whole value, not an item of a list
+  }
+  const auto add = [&](std::string_view host) {
+    if (!list.empty() && !list.ends_with(',')) {
+      list += ',';
+    }
+    list += host;
+  };
+  add("localhost");
+  add("127.0.0.1");
+  add("::1");
+  const std::string origin = url_origin(url);
+  if (!origin.empty()) {
+    std::string_view host = std::string_view(origin).substr(origin.find("://") + 3);
+    host = host.substr(0, host.rfind(':'));
+    if (is_loopback(host) && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+      add(host);
+    }
+  }
+  return list;
+}
+
 } // namespace
 
 std::string Response::header(const std::string& lower_name) const {
@@ -238,14 +271,17 @@ Response perform(const Request& request) {
   // Large buffers: fewer callbacks and syscalls per blob (libcurl's defaults are 16 and 64 KiB).
   curl.set(CURLOPT_BUFFERSIZE, 512L * 1024);
   curl.set(CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
-  // Proxies: libcurl's own reading of http_proxy, HTTPS_PROXY, ALL_PROXY and NO_PROXY is kept
-  // (CURLOPT_PROXY is never set but for docker's uppercase HTTP_PROXY, see `env_http_proxy`).
+  // Proxies: libcurl's own reading of http_proxy, HTTPS_PROXY and ALL_PROXY is kept
+  // (CURLOPT_PROXY is never set but for docker's uppercase HTTP_PROXY, see `env_http_proxy`);
+  // NO_PROXY is the environment's plus loopback (`no_proxy_hosts`).
   // Credentials never travel to another host on a redirect: they are a custom Authorization
   // header, which libcurl drops when the host or port changes (CURLOPT_UNRESTRICTED_AUTH is
   // never set).
   if (const std::string proxy = env_http_proxy(request.url); !proxy.empty()) {
     curl.set(CURLOPT_PROXY, proxy.c_str());
   }
+  const std::string no_proxy = no_proxy_hosts(request.url);
+  curl.set(CURLOPT_NOPROXY, no_proxy.c_str());
   curl.set(CURLOPT_ERRORBUFFER, error.data());
   curl.set(CURLOPT_HEADERFUNCTION, on_header);
   curl.set(CURLOPT_HEADERDATA, &ex);

@@ -108,8 +108,9 @@ public:
   using Error::Error;
 };
 
-// One try. GET and HEAD follow redirects (http/https, at most 10). Throws `TransportError`, or
-// whatever the sink threw.
+// One try. GET and HEAD follow redirects (http/https, at most 10). Proxies as the environment
+// says, but never for loopback hosts (docker's rule; the environment's NO_PROXY still applies).
+// Throws `TransportError`, or whatever the sink threw.
 [[nodiscard]] Response perform(const Request& request);
 
 // Runs `attempt` up to `k_tries` times, sleeping 0.5 s, then 1 s, between tries, while it throws

@@ -4,8 +4,8 @@
 # server issuing RS256 JWTs), Basic auth (a second docker-registry with htpasswd), token renewal,
 # credentials never following a redirect to another host, skopeo reading what strata pushed with
 # the same credentials, credentials only for the registry's own origin (not a redirect target
-# that challenges, not an upload Location on another host), and proxies from the environment.
-# Skips (77) when a tool is missing.
+# that challenges, not an upload Location on another host), and proxies from the environment
+# (never for loopback). Skips (77) when a tool is missing.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")/registry_auth" && pwd)
 py=/usr/bin/python3
@@ -298,14 +298,27 @@ expect 0 "http_proxy with NO_PROXY for the registry" -- env http_proxy="http://1
   NO_PROXY=127.0.0.1 STRATA_ROOT="$(fresh l)" "$STRATA" pull -q "$fake/revoke/x:1"
 expect 0 "docker's HTTP_PROXY with NO_PROXY" -- env HTTP_PROXY="http://127.0.0.1:$closed" \
   NO_PROXY=127.0.0.1 STRATA_ROOT="$(fresh m)" "$STRATA" pull -q "$fake/revoke/x:1"
-expect 1 "http_proxy is used for loopback without NO_PROXY" -- env http_proxy="http://127.0.0.1:$closed" \
+# Loopback is never proxied (as Go's net/http, docker): whatever http_proxy, HTTP_PROXY or
+# ALL_PROXY say, with or without NO_PROXY.
+expect 0 "http_proxy is not used for a loopback registry" -- env http_proxy="http://127.0.0.1:$closed" \
   STRATA_ROOT="$(fresh n)" "$STRATA" pull -q "$fake/revoke/x:1"
-contains "port $closed" "the proxy named in the error"
+expect 0 "nor HTTP_PROXY, ALL_PROXY, with an unrelated NO_PROXY" -- env HTTP_PROXY="http://127.0.0.1:$closed" \
+  ALL_PROXY="http://127.0.0.1:$closed" NO_PROXY=example.com STRATA_ROOT="$(fresh n2)" "$STRATA" pull -q "$fake/revoke/x:1"
 start proxy "$py" "$here/proxy.py" "$work/proxy.port" "$work/proxy.log"
 wait_file "$work/proxy.port" || skip "the proxy did not start"
-expect 0 "a pull through a recording proxy" -- env HTTP_PROXY="http://127.0.0.1:$(cat "$work/proxy.port")" \
-  STRATA_ROOT="$(fresh o)" "$STRATA" pull -q "$fake/revoke/x:1"
-check "the manifest went through the proxy" -- grep -q "PROXY GET http://$fake/v2/revoke/x/manifests/1" "$work/proxy.log"
-check "the token request went through the proxy" -- grep -q "PROXY GET http://$fake/token" "$work/proxy.log"
+proxy="http://127.0.0.1:$(cat "$work/proxy.port")"
+# Other hosts are: a blob redirected to a name only the proxy reaches (docker's HTTP_PROXY).
+expect 0 "a redirect to a host only the proxy reaches" -- env HTTP_PROXY="$proxy" \
+  STRATA_ROOT="$(fresh o)" "$STRATA" pull -q "$fake/proxied/x:1"
+check "the blob went through the proxy" -- grep -q "PROXY GET http://side.test:$side_port/data/sha256:" "$work/proxy.log"
+check "the loopback registry did not" -- sh -c "! grep -q 'PROXY .*$fake' '$work/proxy.log'"
+# A registry that is not loopback (https): https_proxy gets the CONNECT.
+expect 1 "https_proxy for a registry that is not loopback" -- env https_proxy="$proxy" \
+  STRATA_ROOT="$(fresh u)" "$STRATA" pull -q "registry.test:$closed/x:1"
+check "the proxy was asked to CONNECT" -- grep -q "PROXY CONNECT registry.test:$closed" "$work/proxy.log"
+: >"$work/proxy.log"
+expect 1 "the environment's NO_PROXY still applies" -- env https_proxy="$proxy" NO_PROXY=registry.test \
+  STRATA_ROOT="$(fresh v)" "$STRATA" pull -q "registry.test:$closed/x:1"
+check "no CONNECT for a NO_PROXY host" -- sh -c "! grep -q CONNECT '$work/proxy.log'"
 
 finish

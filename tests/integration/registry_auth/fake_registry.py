@@ -14,6 +14,8 @@
 #   deny/x      blobs redirect to http://localhost:<side>/deny/<digest>, where the side server
 #               answers 401 with its own Bearer challenge (realm http://localhost:<side>/token):
 #               the client must not answer it (no credentials, no token request there)
+#   proxied/x   blobs redirect to http://side.test:<side>/data/<digest>: a name only the
+#               recording proxy (proxy.py) resolves
 #   offsite/x   push: uploads open at http://localhost:<side>/upload/<n> (POST answers 202 with
 #               that Location); the side server logs the headers of the PUT
 import base64, gzip, hashlib, http.server, io, json, os, sys, tarfile, threading, time, urllib.parse
@@ -144,6 +146,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.send(307, extra=[("Location", f"http://{side}/data/{ref}")])
         if repo.startswith("deny"):
             return self.send(307, extra=[("Location", f"http://{side}/deny/{ref}")])
+        if repo.startswith("proxied"):
+            return self.send(307, extra=[("Location", f"http://side.test:{side_port[0]}/data/{ref}")])
         self.send(200, blobs[ref])
 
     def registry_post(self):

@@ -1,5 +1,7 @@
-# A tiny recording HTTP forward proxy (registry_auth_test.sh): absolute-URI GET and HEAD only,
-# each logged as "PROXY <method> <url>" then relayed. Usage: proxy.py PORTFILE LOG
+# A tiny recording HTTP forward proxy (registry_auth_test.sh): absolute-URI GET and HEAD, each
+# logged as "PROXY <method> <url>" then relayed (names under .test to 127.0.0.1: hosts only the
+# proxy can reach); CONNECT is logged as "PROXY CONNECT <host:port>" and refused (403).
+# Usage: proxy.py PORTFILE LOG
 import http.client, http.server, os, sys, urllib.parse
 
 port_file, log_file = sys.argv[1:3]
@@ -12,7 +14,8 @@ class P(http.server.BaseHTTPRequestHandler):
         with open(log_file, "a") as f:
             f.write(f"PROXY {self.command} {self.path}\n")
         url = urllib.parse.urlsplit(self.path)
-        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+        host = "127.0.0.1" if url.hostname.endswith(".test") else url.hostname
+        conn = http.client.HTTPConnection(host, url.port or 80, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
         conn.request(self.command, url.path + ("?" + url.query if url.query else ""), headers=headers)
         r = conn.getresponse()
@@ -25,6 +28,13 @@ class P(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def do_CONNECT(self):
+        with open(log_file, "a") as f:
+            f.write(f"PROXY CONNECT {self.path}\n")
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     do_GET = relay
     do_HEAD = relay
