@@ -14,6 +14,8 @@
 // port): a request to another origin is sent without them and its 401 is not answered; a 401
 // whose final response (after redirects) came from another origin is not answered either (its
 // challenge is that host's, not the registry's). Either sets `Response::foreign_origin`.
+// An anonymous token request the token server refused is not repeated before each request:
+// requests go without a token until the next 401 (or a new scope) asks again.
 //
 // Thread-safety: every member is safe to call from several threads; token requests are made
 // under the mutex, so parallel downloads that hit an expired token fetch one new token, not N.
@@ -40,7 +42,8 @@ public:
 
   // One try of `request` with credentials, and one resend after authenticating on a 401.
   [[nodiscard]] Response perform(const Request& request);
-  // Adds a scope to the tokens requested from now on (the cached token is dropped).
+  // Adds a scope to the tokens requested from now on (the cached token is dropped); a scope
+  // already asked for changes nothing.
   void add_scope(std::string scope);
 
 private:
@@ -57,6 +60,7 @@ private:
   std::optional<Challenge> challenge_; // the last one answered
   std::string authorization_;          // "Bearer …" / "Basic …" / ""
   std::chrono::steady_clock::time_point expires_at_;
+  bool refused_ = false; // the token server refused the anonymous token request: ask on a 401
   bool looked_up_ = false;
   std::optional<Credentials> credentials_;
 };

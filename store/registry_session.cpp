@@ -3,6 +3,8 @@
 
 #include "store/registry_authenticator.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -64,9 +66,13 @@ Authenticator::Authenticator(std::string domain, std::vector<std::string> scopes
 
 void Authenticator::add_scope(std::string scope) {
   const std::lock_guard lock(mutex_);
+  if (std::find(scopes_.begin(), scopes_.end(), scope) != scopes_.end()) {
+    return; // the cached token already covers it
+  }
   scopes_.push_back(std::move(scope));
   if (challenge_ && challenge_->scheme == "bearer") {
     authorization_.clear(); // the next request fetches a token that covers the new scope
+    refused_ = false;       // which the token server may grant
   }
 }
 
@@ -89,9 +95,11 @@ std::string Authenticator::current() {
   if (!challenge_) {
     return {};
   }
-  if (challenge_->scheme == "bearer" &&
+  if (challenge_->scheme == "bearer" && !refused_ &&
       (authorization_.empty() || std::chrono::steady_clock::now() >= expires_at_)) {
-    authorization_ = fetch_token(*challenge_).value_or("");
+    const std::optional<std::string> token = fetch_token(*challenge_);
+    refused_ = !token;
+    authorization_ = token.value_or("");
   }
   return authorization_;
 }
@@ -108,7 +116,9 @@ std::string Authenticator::renew(const Response& unauthorized, const std::string
   challenge_ = challenge;
   std::string next;
   if (challenge->scheme == "bearer") {
-    next = fetch_token(*challenge).value_or("");
+    const std::optional<std::string> token = fetch_token(*challenge);
+    refused_ = !token;
+    next = token.value_or("");
   } else if (const auto& c = credentials(); c && !c->username.empty()) {
     next = basic_authorization(c->username, c->secret);
   }

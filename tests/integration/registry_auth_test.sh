@@ -282,6 +282,24 @@ check "the other host got the uploads" -- grep -q "^PUT /upload/" "$work/side.lo
 check "no credentials went with them" -- sh -c "! grep -qi 'authorization' '$work/side.log'"
 check "the registry itself got the token" -- grep -q "OK tok-.* POST /v2/offsite/x/blobs/uploads/" "$work/fake.log"
 
+# A mount: the source repository's scope joins the push's token once (not once per blob, not a
+# new token per blob).
+expect 0 "pull the mount's source" -- env STRATA_ROOT="$(fresh s)" "$STRATA" pull -q "$fake/up/src:1"
+env STRATA_ROOT="$(fresh s)" "$STRATA" tag "$fake/up/src:1" "$fake/up/dst:1"
+: >"$work/fake.log"
+expect 0 "a push that mounts" -- env STRATA_ROOT="$(fresh s)" "$STRATA" push "$fake/up/dst:1"
+contains "Mounted from up/src" "mounted"
+check "one token for the push" -- test "$(grep -c '^TOKEN' "$work/fake.log")" -eq 1
+check "both scopes in the token" -- grep -q 'scopes=repository:up/dst:pull,push repository:up/src:pull$' "$work/fake.log"
+check "no scope asked twice" -- sh -c "! grep -q 'up/src:pull.*up/src:pull' '$work/fake.log'"
+
+# Anonymous: a token request the token server refused is not repeated before every request.
+: >"$work/fake.log"
+expect 0 "an anonymous pull whose token renewal is refused" -- env DOCKER_CONFIG="$work/nobody" \
+  STRATA_ROOT="$(fresh t)" "$STRATA" pull -q "$fake/anon/x:1"
+check "the blobs were served without a token" -- test "$(grep -c '^ANON GET' "$work/fake.log")" -eq 2
+check "the refused token asked for once" -- test "$(grep -c '^REFUSED-ANON' "$work/fake.log")" -eq 1
+
 # An identity token (config.json's identitytoken): docker's OAuth2 refresh-token grant.
 printf '{"auths":{"%s":{"identitytoken":"rt-carol"}}}' "$fake" >"$DOCKER_CONFIG/config.json"
 : >"$work/fake.log"

@@ -18,6 +18,11 @@
 #               recording proxy (proxy.py) resolves
 #   offsite/x   push: uploads open at http://localhost:<side>/upload/<n> (POST answers 202 with
 #               that Location); the side server logs the headers of the PUT
+#   up/<name>   push: HEAD of a blob 404; POST ?mount= answers 201 (mounted), a plain POST 202
+#               with a Location on this host; every PUT 201
+#   anon/x      anonymous pulls: the first anonymous token lives 1 s, every later anonymous token
+#               request is refused (401, logged "REFUSED-ANON"); the manifest takes 1.5 s; blobs
+#               are served to requests without Authorization
 import base64, gzip, hashlib, http.server, io, json, os, sys, tarfile, threading, time, urllib.parse
 
 port_file, log_file = sys.argv[1:3]
@@ -47,6 +52,7 @@ manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.ima
 blobs = {sha(config): config, sha(gz): gz}
 tokens = {}  # token -> {"expires": t, "uses": n, "repo": r}
 counter = [0]
+anon_issued = [False]
 side_port = [0]
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -90,10 +96,17 @@ class H(http.server.BaseHTTPRequestHandler):
         if scopes is None:
             scopes = query.get("scope", [])
         repo = scopes[0].split(":")[1] if scopes else ""
+        if repo.startswith("anon") and who == "-":
+            with lock:
+                refuse = anon_issued[0]
+                anon_issued[0] = True
+            if refuse:
+                log(f"REFUSED-ANON scopes={' '.join(scopes)}")
+                return self.send(401, b'{"details":"anonymous tokens are rationed"}', "application/json")
         with lock:
             counter[0] += 1
             token = f"tok-{counter[0]}"
-            lifetime = 1 if repo.startswith("slow") else 300
+            lifetime = 1 if repo.startswith(("slow", "anon")) else 300
             tokens[token] = {"expires": time.time() + lifetime, "uses": 0}
         log(f"TOKEN {token} who={who} scopes={' '.join(scopes)}")
         self.send(200, json.dumps({"token": token, "expires_in": lifetime}).encode(), "application/json")
@@ -133,13 +146,16 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.send(200, b"{}", "application/json") if self.authorised("") else self.challenge("")
         repo = "/".join(parts[2:-2])
         kind, ref = parts[-2], parts[-1]
+        if repo.startswith("anon") and kind == "blobs" and "Authorization" not in self.headers:
+            log(f"ANON {self.command} {self.path}")
+            return self.send(200, blobs[ref])
         if not self.authorised(repo):
             return self.challenge(repo)
         if kind == "manifests":
-            if repo.startswith("slow"):
+            if repo.startswith(("slow", "anon")):
                 time.sleep(1.5)
             return self.send(200, manifest, "application/vnd.oci.image.manifest.v1+json")
-        if repo.startswith("offsite") and self.command == "HEAD":
+        if repo.startswith(("offsite", "up/")) and self.command == "HEAD":
             return self.send(404)
         side = f"localhost:{side_port[0]}"
         if repo.startswith("redirect"):
@@ -151,7 +167,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send(200, blobs[ref])
 
     def registry_post(self):
-        # POST /v2/<repo>/blobs/uploads/: offsite/x only.
+        # POST /v2/<repo>/blobs/uploads/[?mount=...]: offsite/x and up/<name> only.
         url = urllib.parse.urlparse(self.path)
         repo = "/".join(url.path.split("/")[2:-3])
         if not self.authorised(repo):
@@ -161,7 +177,10 @@ class H(http.server.BaseHTTPRequestHandler):
             n = counter[0]
         if repo.startswith("offsite"):
             return self.send(202, extra=[("Location", f"http://localhost:{side_port[0]}/upload/{n}")])
-        self.send(404)
+        if "mount=" in url.query:
+            log(f"MOUNT {self.path}")
+            return self.send(201, extra=[("Location", f"/v2/{repo}/blobs/mounted")])
+        self.send(202, extra=[("Location", f"/v2/{repo}/blobs/uploads/{n}")])
 
     def do_PUT(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
