@@ -85,7 +85,11 @@ void gather_credentials(LoginOptions& o) {
       throw Error(ErrorKind::io, "Must provide --username with --password-stdin");
     }
     o.password = read_file("-", 1024UL * 1024);
-    while (!o.password.empty() && (o.password.back() == '\n' || o.password.back() == '\r')) {
+    // docker: one trailing "\n", then one "\r"; anything before them is the password.
+    if (o.password.ends_with('\n')) {
+      o.password.pop_back();
+    }
+    if (o.password.ends_with('\r')) {
       o.password.pop_back();
     }
   }

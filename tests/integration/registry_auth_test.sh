@@ -97,6 +97,13 @@ check "config.json is 0600" -- test "$(stat -c %a "$DOCKER_CONFIG/config.json")"
 check "credentials stored base64 in auths" -- grep -q "\"$(printf 'alice:secret' | base64)\"" "$DOCKER_CONFIG/config.json"
 check "unknown keys kept" -- grep -q '"experimental": "enabled"' "$DOCKER_CONFIG/config.json"
 check "other registries kept" -- grep -q '"other.example"' "$DOCKER_CONFIG/config.json"
+# --password-stdin strips one "\n", then one "\r", as docker does: the rest is the password.
+expect 1 "a password followed by a blank line is not the password" -- \
+  sh -c "printf 'secret\n\n' | '$STRATA' login -u alice --password-stdin '$reg'"
+contains "unauthorized: incorrect username or password" "the token server refused it"
+expect 0 "a CRLF-terminated password on stdin" -- \
+  sh -c "printf 'secret\r\n' | '$STRATA' login -u alice --password-stdin '$reg'"
+check "still alice:secret" -- grep -q "\"$(printf 'alice:secret' | base64)\"" "$DOCKER_CONFIG/config.json"
 expect 0 "push with the stored credentials" -- "$STRATA" push "$reg/alice/busybox:1"
 contains ": Pushed" "layers uploaded"
 digest=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p' "$work/out")
