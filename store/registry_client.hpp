@@ -8,13 +8,16 @@
 // as Basic auth, or anonymously when there are none, cached until it expires) or `Basic`.
 // Credentials are `RegistryOptions::credentials`, else what Docker's config.json (or its
 // credential helper) holds for the registry (credentials.hpp), looked up on the first challenge.
-// They are sent only to the registry and to its token realm (https, or http on loopback or
-// with `tls_verify` false), never to a redirect's other host.
+// They are sent only to the registry's own origin (scheme, host and port) and to its token realm
+// (https, or http on loopback or with `tls_verify` false) — never to a redirect target or an
+// upload Location elsewhere; a 401 from another origin is reported, not answered; an `http://`
+// Location from an `https://` registry is refused.
 //
 // Proxies: libcurl's environment variables are honoured, as docker honours them: `http_proxy`
 // (and docker's upper-case `HTTP_PROXY`) for http registries, `https_proxy`/`HTTPS_PROXY` for
 // https ones, `ALL_PROXY`, and `no_proxy`/`NO_PROXY` (comma-separated hosts, domain suffixes,
-// `*`). Loopback registries are not exempt by themselves: list them in NO_PROXY.
+// `*`). Loopback registries (localhost, 127.0.0.0/8, ::1) are never proxied, as in docker;
+// `NO_PROXY` applies to other hosts.
 //
 // Transport: libcurl, loaded with dlopen on first use (registry_http.cpp), so that commands that
 // never talk to a registry do not pay for its ~25 shared libraries at start-up. Loopback

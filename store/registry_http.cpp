@@ -159,9 +159,6 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
     return 0;
   }
   ex->sent_hash.update(std::string_view(buffer, n));
-  if (r.running_hash != nullptr) {
-    r.running_hash->update(std::string_view(buffer, n));
-  }
   ex->sent += n;
   const std::uint64_t total = r.body_fd < 0 ? r.body.size() : r.body_size;
   if (ex->sent == total && r.body_digest && ex->sent_hash.finish() != *r.body_digest) {

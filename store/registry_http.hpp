@@ -87,13 +87,12 @@ struct Request {
   bool tls_verify = true;
   // PUT's or PATCH's body: `body`, or `body_size` bytes read from `body_fd` at `body_offset`;
   // with `body_digest` those bytes are hashed as they are sent and the upload is aborted if they
-  // do not hash to it. With `running_hash` they are also fed to it (a chunked upload's whole).
+  // do not hash to it.
   std::string_view body;
   int body_fd = -1;
   std::uint64_t body_offset = 0;
   std::uint64_t body_size = 0;
   std::optional<Digest> body_digest;
-  Sha256* running_hash = nullptr;
   // A 2xx response's body goes to `sink` when set (it may throw to abort), else into
   // `Response::body`, at most `max_body` bytes (more throws `Error{corrupt}`).
   std::function<void(std::string_view)> sink;
