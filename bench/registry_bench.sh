@@ -4,7 +4,9 @@
 # (incompressible 1 MiB files and small text files), timed side by side in ONE hyperfine run.
 # Every push goes to a new repository (the registry has to receive the bytes again; strata's
 # mount hints and skopeo's blob-info cache are dropped first so neither can mount them); every pull goes to an empty store (strata
-# also unpacks the layers into snapshots, ready to run; skopeo only writes an OCI layout).
+# also unpacks the layers into snapshots, ready to run, and makes what it wrote durable (syncfs);
+# skopeo only writes an OCI layout). Each run starts after a `sync`, so no run pays for the
+# write-back of the one before (the registry's pushed blobs, the removed stores).
 # Writes bench/results-registry.txt.
 #
 # Usage: bench/registry_bench.sh [STRATA_BINARY]   (default: build/strata)
@@ -59,12 +61,12 @@ skopeo_cache=/var/lib/containers/cache/blob-info-cache-v1.boltdb
 tag_cmd="$strata tag big:latest $reg/s\$(cat $W/n)/big:1"
 
 hyperfine --runs "$runs" --warmup 1 --export-json "$W/hyperfine.json" \
-  -n "strata push" -p "$next; rm -rf $STRATA_ROOT/cache/sources; $tag_cmd" \
+  -n "strata push" -p "$next; rm -rf $STRATA_ROOT/cache/sources; $tag_cmd; sync" \
   "$strata push -q $reg/s\$(cat $W/n)/big:1" \
-  -n "skopeo push" -p "$next; rm -f $skopeo_cache" \
+  -n "skopeo push" -p "$next; rm -f $skopeo_cache; sync" \
   "skopeo copy -q --dest-tls-verify=false oci:$STRATA_ROOT:big:latest docker://$reg/k\$(cat $W/n)/big:1" \
-  -n "strata pull" -p "rm -rf $W/pulled" "STRATA_ROOT=$W/pulled $strata pull -q $reg/seed/big:1" \
-  -n "skopeo pull" -p "rm -rf $W/skopeo-oci" \
+  -n "strata pull" -p "rm -rf $W/pulled; sync" "STRATA_ROOT=$W/pulled $strata pull -q $reg/seed/big:1" \
+  -n "skopeo pull" -p "rm -rf $W/skopeo-oci; sync" \
   "skopeo copy -q --src-tls-verify=false docker://$reg/seed/big:1 oci:$W/skopeo-oci:big"
 
 python3 - "$W/hyperfine.json" "$image_mb" "$(nproc)" "$(skopeo --version)" \

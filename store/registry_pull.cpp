@@ -3,14 +3,18 @@
 // snapshots, then the index entry — all under the store's content lock, rolled back on failure.
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <optional>
+#include <semaphore>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "common/scope_exit.hpp"
 #include "store/blob_sources.hpp"
 #include "store/media_types.hpp"
 #include "store/parallel_each.hpp"
@@ -199,9 +203,50 @@ private:
   std::mutex mutex_;
 };
 
+// Unpacks downloaded layers beside the downloads — a download thread never waits for an unpack —
+// at most one per core at once. The destructor waits for every unpack started.
+class Unpacker {
+public:
+  Unpacker(ImageStore& store, const ImageDetail& detail, Progress& progress)
+      : store_(store), detail_(detail), progress_(progress),
+        slots_(std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, 64)) {}
+  Unpacker(const Unpacker&) = delete;
+  Unpacker& operator=(const Unpacker&) = delete;
+  ~Unpacker() = default; // std::async's futures join in their destructors
+
+  void start(const Descriptor& blob) {
+    const std::lock_guard guard(mutex_);
+    running_.push_back(std::async(std::launch::async, [this, blob] {
+      slots_.acquire();
+      const ScopeExit release([this] { slots_.release(); });
+      const auto& layers = detail_.manifest.layers;
+      for (std::size_t layer = 0; layer < layers.size(); ++layer) {
+        if (layers[layer].digest == blob.digest) {
+          store_.unpack_layer(detail_, layer);
+        }
+      }
+      progress_.say(fmt::format("{}: Pull complete", blob.digest.short_id()));
+    }));
+  }
+  // Waits for every unpack; rethrows the first failure.
+  void finish() {
+    for (auto& unpack : running_) {
+      unpack.get();
+    }
+  }
+
+private:
+  ImageStore& store_;
+  const ImageDetail& detail_;
+  Progress& progress_;
+  std::counting_semaphore<64> slots_;
+  std::mutex mutex_;
+  std::vector<std::future<void>> running_;
+};
+
 // Downloads the layers not stored yet, `parallel` at a time; the first failure stops the rest.
-// Each layer is unpacked into its snapshot as soon as it is downloaded. Returns the layers
-// downloaded.
+// Each layer is unpacked into its snapshot as soon as it is downloaded, while the others still
+// download. Returns the layers downloaded.
 std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
                                         const ImageDetail& detail, const RegistryOptions& options,
                                         const std::string& what, PullRollback& rollback,
@@ -221,17 +266,13 @@ std::vector<Descriptor> download_layers(ImageStore& store, Session& session,
       missing.push_back(layer);
     }
   }
+  Unpacker unpacker(store, detail, progress);
   parallel_each(missing.size(), options.parallel_downloads, [&](std::size_t i) {
     rollback.published(download_blob(store, session, missing[i], what));
     progress.say(fmt::format("{}: Download complete", missing[i].digest.short_id()));
-    // Unpacked at once, while the other layers are still downloading.
-    for (std::size_t layer = 0; layer < manifest.layers.size(); ++layer) {
-      if (manifest.layers[layer].digest == missing[i].digest) {
-        store.unpack_layer(detail, layer);
-      }
-    }
-    progress.say(fmt::format("{}: Pull complete", missing[i].digest.short_id()));
+    unpacker.start(missing[i]);
   });
+  unpacker.finish();
   return missing;
 }
 
