@@ -1,6 +1,6 @@
 // `strata pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] [-q] NAME[:TAG|@DIGEST]`: an
 // image from a registry (store/registry_client.hpp), with docker's output: status lines in a
-// pipe, rows redrawn with progress bars on a terminal (pull_display.hpp).
+// pipe, rows redrawn with progress bars on a terminal (transfer_display.hpp).
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
-#include "cli/pull_display.hpp"
+#include "cli/transfer_display.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "store/registry_client.hpp"
@@ -53,7 +53,7 @@ int run_pull(const GlobalOptions& global, const PullOptions& options) {
     if (!options.platform.empty()) {
       registry.platform = parse_platform(options.platform);
     }
-    auto display = std::make_shared<PullDisplay>(stdout);
+    auto display = std::make_shared<TransferDisplay>(stdout, "Downloading");
     if (!options.quiet && ::isatty(STDOUT_FILENO) == 1) {
       registry.progress = [display](std::string_view line) { display->line(line); };
       registry.transfer_progress = [display](const store::Digest& blob, std::uint64_t done,

@@ -1,6 +1,9 @@
 // `strata push [--tls-verify=false] [-q] NAME[:TAG]`: a stored image to a registry
-// (store/registry_client.hpp), with docker's output. `STRATA_PUSH_CHUNK_SIZE` (a size such as
+// (store/registry_client.hpp), with docker's output (rows with progress bars on a terminal:
+// transfer_display.hpp). `STRATA_PUSH_CHUNK_SIZE` (a size such as
 // "16MiB"; "0" for one PUT per blob) sets the size above which blobs are sent in chunks.
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -10,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "cli/transfer_display.hpp"
 #include "cli/store_access.hpp"
 #include "common/error.hpp"
 #include "common/human.hpp"
@@ -36,7 +40,14 @@ int run_push(const GlobalOptions& global, const PushOptions& options) {
     if (const char* chunk = std::getenv("STRATA_PUSH_CHUNK_SIZE"); chunk != nullptr) {
       registry.chunk_size = static_cast<std::uint64_t>(parse_size(chunk)); // "16MiB"; "0": one PUT
     }
-    if (!options.quiet) {
+    auto display = std::make_shared<TransferDisplay>(stdout, "Pushing");
+    if (!options.quiet && ::isatty(STDOUT_FILENO) == 1) {
+      registry.progress = [display](std::string_view line) { display->line(line); };
+      registry.transfer_progress = [display](const store::Digest& blob, std::uint64_t done,
+                                             std::uint64_t total) {
+        display->bytes(blob, done, total);
+      };
+    } else if (!options.quiet) {
       registry.progress = [](std::string_view line) {
         fmt::print("{}\n", line);
         std::fflush(stdout);

@@ -68,8 +68,8 @@ struct RegistryOptions {
   Platform platform{"linux", "amd64", ""};
   // Progress lines, in docker's words ("abc123: Pull complete"); called from one thread at a time.
   std::function<void(std::string_view line)> progress;
-  // Bytes of a blob received so far, for a progress display: called from the download threads
-  // (several at once, and often — the callee throttles its drawing).
+  // Bytes of a blob received (pull) or sent (push) so far, for a progress display: called from
+  // the transfer threads (several at once, and often — the callee throttles its drawing).
   std::function<void(const Digest& blob, std::uint64_t done, std::uint64_t total)>
       transfer_progress;
   // Blobs downloaded at once (docker's max-concurrent-downloads is 3).

@@ -160,6 +160,13 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
   }
   ex->sent_hash.update(std::string_view(buffer, n));
   ex->sent += n;
+  if (r.on_sent) {
+    try {
+      r.on_sent(ex->sent);
+    } catch (...) {
+      // a progress display that failed to draw: the upload goes on
+    }
+  }
   const std::uint64_t total = r.body_fd < 0 ? r.body.size() : r.body_size;
   if (ex->sent == total && r.body_digest && ex->sent_hash.finish() != *r.body_digest) {
     // The last piece: never let the registry see a complete body that is not the stored blob.

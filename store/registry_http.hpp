@@ -93,6 +93,8 @@ struct Request {
   std::uint64_t body_offset = 0;
   std::uint64_t body_size = 0;
   std::optional<Digest> body_digest;
+  // Called as the body goes out with the bytes of it sent so far (a progress display).
+  std::function<void(std::uint64_t sent)> on_sent;
   // A 2xx response's body goes to `sink` when set (it may throw to abort), else into
   // `Response::body`, at most `max_body` bytes (more throws `Error{corrupt}`).
   std::function<void(std::string_view)> sink;

@@ -100,6 +100,11 @@ Response upload_chunked(Session& session, UploadSession upload, int fd, const De
     patch.body_fd = fd;
     patch.body_offset = offset;
     patch.body_size = size;
+    if (const auto& progress = session.options().transfer_progress) {
+      patch.on_sent = [&, offset](std::uint64_t sent) {
+        progress(blob.digest, offset + sent, blob.size);
+      };
+    }
     short_file = short_file || !hash_range(fd, offset, size, sent);
     Response response = session.perform(patch);
     if (response.status != 202) {
@@ -136,6 +141,9 @@ Response upload_monolithic(Session& session, const UploadSession& upload, int fd
   put.body_fd = fd;
   put.body_size = blob.size;
   put.body_digest = blob.digest;
+  if (const auto& progress = session.options().transfer_progress) {
+    put.on_sent = [&](std::uint64_t sent) { progress(blob.digest, sent, blob.size); };
+  }
   return session.perform(put);
 }
 

@@ -52,6 +52,7 @@ expect 0 "push (one PUT per blob)" -- env STRATA_PUSH_CHUNK_SIZE=0 "$STRATA" pus
 contains "${layer_hex:0:12}: Pushed" "the layer uploaded"
 digest=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p' "$work/out")
 check "the manifest digest printed" -- test -n "$digest"
+check "no escape sequences in a pipe" -- test -z "$(grep -l "$(printf '\033')" "$work/out")"
 
 # Cross-repository mount: a store that pulled a/busybox pushes the same layers to b/busybox.
 second="$work/second"
@@ -85,6 +86,19 @@ expect 0 "push with a stale mount hint" -- env STRATA_ROOT="$fourth" "$STRATA" p
 contains "${layer_hex:0:12}: Pushed" "uploaded after the refused mount"
 expect 0 "skopeo reads d/busybox" -- skopeo inspect --tls-verify=false "docker://$reg/d/busybox:1"
 contains "\"Digest\": \"$digest\"" "the same digest"
+
+# On a terminal: docker's rows with a progress bar as the bytes go out (64 KiB chunks, so there
+# are several updates). (In a pipe, above: status lines only.)
+if command -v script >/dev/null; then
+  rm -rf "$STRATA_ROOT/cache/sources"
+  "$STRATA" tag busybox:latest "$reg/tty/busybox:1"
+  expect 0 "push on a terminal (script)" -- \
+    script -qec "env STRATA_PUSH_CHUNK_SIZE=64KiB $STRATA push $reg/tty/busybox:1" /dev/null
+  contains "Pushing [" "a progress bar"
+  contains "$(printf '\033[1A')" "rows redrawn in place"
+  contains "${layer_hex:0:12}: Pushed" "the final status"
+  contains "1: digest: $digest" "docker's last line"
+fi
 
 # Chunked uploads to the real registry: 64 KiB chunks (the mount hints the first push recorded
 # are dropped, so the bytes are sent).

@@ -1,6 +1,6 @@
-// `PullDisplay` (pull_display.hpp).
+// `TransferDisplay` (transfer_display.hpp).
 
-#include "cli/pull_display.hpp"
+#include "cli/transfer_display.hpp"
 
 #include <algorithm>
 
@@ -34,7 +34,7 @@ std::string progress_bar(std::uint64_t done, std::uint64_t total) {
                      human_size(static_cast<std::int64_t>(total)));
 }
 
-void PullDisplay::line(std::string_view text) {
+void TransferDisplay::line(std::string_view text) {
   const std::lock_guard guard(mutex_);
   const std::size_t colon = text.find(": ");
   if (colon != std::string_view::npos && is_short_id(text.substr(0, colon))) {
@@ -48,20 +48,20 @@ void PullDisplay::line(std::string_view text) {
   std::fflush(out_);
 }
 
-void PullDisplay::bytes(const store::Digest& blob, std::uint64_t done, std::uint64_t total) {
+void TransferDisplay::bytes(const store::Digest& blob, std::uint64_t done, std::uint64_t total) {
   const std::lock_guard guard(mutex_);
   const std::string id = blob.short_id();
   if (std::none_of(rows_.begin(), rows_.end(), [&](const auto& row) { return row.first == id; })) {
     return; // not a layer being pulled (the image config)
   }
-  set_row(id, "Downloading " + progress_bar(done, total));
+  set_row(id, verb_ + " " + progress_bar(done, total));
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ >= k_redraw_interval || done == total) {
     redraw();
   }
 }
 
-void PullDisplay::set_row(const std::string& id, std::string text) {
+void TransferDisplay::set_row(const std::string& id, std::string text) {
   const auto it = std::find_if(rows_.begin(), rows_.end(),
                                [&](const auto& row) { return row.first == id; });
   if (it == rows_.end()) {
@@ -71,7 +71,7 @@ void PullDisplay::set_row(const std::string& id, std::string text) {
   }
 }
 
-void PullDisplay::redraw() {
+void TransferDisplay::redraw() {
   std::string screen;
   if (drawn_ > 0) {
     screen += fmt::format("\x1b[{}A", drawn_); // back to the first row

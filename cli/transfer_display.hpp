@@ -1,7 +1,8 @@
 #pragma once
-// `PullDisplay`: docker's pull output on a terminal — one row per layer ("d471ee7c6ee2:
-// Downloading [=====>     ]  5.243MB/50.33MB"), redrawn in place as bytes arrive; other lines
-// printed as they come. In a pipe `strata pull` prints the status lines alone (no display).
+// `TransferDisplay`: docker's pull and push output on a terminal — one row per layer
+// ("d471ee7c6ee2: Downloading [=====>     ]  5.243MB/50.33MB", "... Pushing [==>  ] ..."), redrawn
+// in place as bytes move; other lines printed as they come. In a pipe `strata pull`/`push` print
+// the status lines alone (no display).
 //
 // Thread-safety: `line` and `bytes` may be called from the download threads at once.
 
@@ -18,14 +19,15 @@
 
 namespace strata::cli {
 
-class PullDisplay {
+class TransferDisplay {
 public:
-  explicit PullDisplay(std::FILE* out) : out_(out) {}
+  // `verb`: what a row with a bar says, "Downloading" or "Pushing".
+  TransferDisplay(std::FILE* out, std::string verb) : out_(out), verb_(std::move(verb)) {}
 
   // A status line from the registry client: "<12 hex>: <status>" updates that layer's row,
   // anything else is printed above the rows.
   void line(std::string_view text);
-  // Bytes of a layer received: its row (once `line` made one) shows a bar, redrawn at most ten
+  // Bytes of a layer moved: its row (once `line` made one) shows a bar, redrawn at most ten
   // times a second. Blobs without a row (the image config) are not shown.
   void bytes(const store::Digest& blob, std::uint64_t done, std::uint64_t total);
 
@@ -34,6 +36,7 @@ private:
   void redraw();
 
   std::FILE* out_;
+  std::string verb_;
   std::mutex mutex_;
   std::vector<std::pair<std::string, std::string>> rows_; // short ID, its text
   std::size_t drawn_ = 0;                                  // rows on the screen
