@@ -83,7 +83,9 @@ expect 0 "wait" -- s wait custom
 check "the stop signal was USR1" -- grep -qx 10 "$work/out"
 
 # pause freezes: a counter stops advancing; unpause resumes it.
-s run -d --name counter busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i >/count; sleep 0.05; done' >/dev/null
+# The count is replaced by a rename, never truncated in place: a read (or a freeze) between a
+# truncate and a write would see an empty count.
+s run -d --name counter busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.05; done' >/dev/null
 counter=$(readlink "$STRATA_ROOT/containers/names/counter")
 count() { cat "$STRATA_ROOT/containers/$counter/upper/count"; }
 sleep 0.5
