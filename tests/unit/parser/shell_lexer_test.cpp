@@ -229,7 +229,9 @@ TEST(ShellLexerBounds, PatternMatchingStaysFast) {
   const std::string message = error_of(near, env);
   EXPECT_TRUE(message == "no error" || message.find("too complex") != std::string::npos);
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  // Linear is well under a second in a release build, a few seconds in an unoptimised sanitizer
+  // build; exponential would not finish at all: the bound is loose on purpose.
+  EXPECT_LT(elapsed, std::chrono::seconds(30));
 }
 
 } // namespace

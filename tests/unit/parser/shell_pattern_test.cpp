@@ -186,7 +186,9 @@ TEST(ShellPatternBounds, HostilePatternsStayFast) {
   const Failure near = failure_of(
       [&] { std::ignore = prefix("*" + std::string(5000, 'a') + "b", value); });
   EXPECT_TRUE(near.message == "no failure" || near.limit);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Linear is well under a second in a release build, a few seconds in an unoptimised sanitizer
+  // build; exponential would not finish at all: the bound is loose on purpose.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 } // namespace
