@@ -68,6 +68,17 @@ void open_image_tree(const GlobalOptions& global, const store::Digest& id, Image
 
 } // namespace
 
+std::vector<std::pair<std::string, std::string>> csv_attributes(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::stringstream fields(text);
+  for (std::string field; std::getline(fields, field, ',');) {
+    const std::size_t eq = field.find('=');
+    out.emplace_back(field.substr(0, eq),
+                     eq == std::string::npos ? std::string() : field.substr(eq + 1));
+  }
+  return out;
+}
+
 BuildOutput parse_build_output(const std::string& text) {
   BuildOutput out;
   if (text.find('=') == std::string::npos) {
@@ -76,11 +87,7 @@ BuildOutput parse_build_output(const std::string& text) {
     return out;
   }
   std::string type;
-  std::stringstream fields(text);
-  for (std::string field; std::getline(fields, field, ',');) {
-    const std::size_t eq = field.find('=');
-    const std::string key = field.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
+  for (const auto& [key, value] : csv_attributes(text)) {
     if (key == "type") {
       type = value;
     } else if (key == "dest") {

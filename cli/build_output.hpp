@@ -7,6 +7,8 @@
 // A value that is none of these is `Error{usage}`.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "builder/build.hpp"
 #include "cli/command.hpp"
@@ -18,6 +20,11 @@ struct BuildOutput {
   Type type = Type::local;
   std::string dest; // "-" = stdout
 };
+
+// BuildKit's CSV attributes ("type=local,dest=out"): each comma-separated field as key and value
+// (the value empty when the field has no '='). For `-o`, `--cache-to` and `--cache-from`.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> csv_attributes(
+    const std::string& text);
 
 [[nodiscard]] BuildOutput parse_build_output(const std::string& text);
 

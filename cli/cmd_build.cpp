@@ -149,11 +149,7 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
 
 builder::BuildSecret parse_secret(const std::string& text) {
   builder::BuildSecret secret;
-  std::stringstream fields(text);
-  for (std::string field; std::getline(fields, field, ',');) {
-    const std::size_t eq = field.find('=');
-    const std::string key = field.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
+  for (const auto& [key, value] : csv_attributes(text)) {
     if (key == "id") {
       secret.id = value;
     } else if (key == "src" || key == "source") {
@@ -229,11 +225,7 @@ builder::CacheSpec parse_cache_spec(const std::string& text, bool to) {
     return spec;
   }
   std::string type;
-  std::stringstream fields(text);
-  for (std::string field; std::getline(fields, field, ',');) {
-    const std::size_t eq = field.find('=');
-    const std::string key = field.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
+  for (const auto& [key, value] : csv_attributes(text)) {
     if (key == "type") {
       type = value;
     } else if (key == "ref" || (key == "dest" && to) || (key == "src" && !to)) {
@@ -244,7 +236,8 @@ builder::CacheSpec parse_cache_spec(const std::string& text, bool to) {
       spec.ignore_error = value == "true";
     } else if (key != "compression" && key != "oci-mediatypes" && key != "image-manifest" &&
                key != "tag") {
-      throw Error(ErrorKind::usage, fmt::format("{} {}: unsupported attribute \"{}\"", flag, text, field));
+      throw Error(ErrorKind::usage, fmt::format("{} {}: unsupported attribute \"{}{}{}\"", flag, text, key,
+                              value.empty() ? "" : "=", value));
     }
   }
   if (type == "local") {
