@@ -10,36 +10,8 @@ source "$(dirname "$0")/lib.sh"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
   grep -qw overlay /proc/filesystems || skip "overlayfs is not available"
 unshare --mount --pid --uts --ipc --fork true 2>/dev/null || skip "namespaces are not available"
-[ -x /usr/bin/docker-registry ] || skip "docker-registry is not installed (scripts/install-deps.sh)"
-for tool in skopeo curl python3; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/install-deps.sh)"
-done
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_for URL: polls until the server answers (5 s at most).
-wait_for() {
-  local i
-  for i in $(seq 50); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-port=$(free_port)
-reg="127.0.0.1:$port"
-cat >"$work/reg.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/regdata}, delete: {enabled: true}}
-http: {addr: $reg}
-EOF
-(exec /usr/bin/docker-registry serve "$work/reg.yml" >"$work/reg.log" 2>&1) &
-reg_pid=$!
-cleanup_hooks+=("kill $reg_pid; wait $reg_pid 2>/dev/null")
-wait_for "http://$reg/v2/" || skip "docker-registry did not start: $(head -c 500 "$work/reg.log")"
+source "$(dirname "$0")/registry_lib.sh"
+start_registry
 
 # Two stores: $STRATA_ROOT (machine A, lib.sh's) and $root_b (machine B), and a third, empty one.
 root_a=$STRATA_ROOT
